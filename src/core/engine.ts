@@ -1,0 +1,76 @@
+/**
+ * The one interface every language-model engine implements (WebLLM, wllama, OpenAI-compatible HTTP).
+ * The agent core only sees this; engines live in src/engines/ and are never imported by the core.
+ */
+
+export type Role = 'system' | 'user' | 'assistant';
+
+export interface ChatMessage {
+  role: Role;
+  content: string;
+}
+
+export interface TokenLogprob {
+  token: string;
+  logprob: number;
+  /** Alternatives at this position, most likely first, when the engine reports them. */
+  top?: { token: string; logprob: number }[];
+}
+
+export interface GenerateRequest {
+  messages: ChatMessage[];
+  /** Generation stops before any of these strings; the stop string itself is not part of `text`. */
+  stop?: string[];
+  maxTokens: number;
+  temperature?: number;
+  /** A GBNF grammar the output must follow, honoured when `capabilities.grammar` is true. */
+  grammar?: string;
+  /** Ask for per-token log-probabilities (and `topLogprobs` alternatives) when supported. */
+  logprobs?: boolean;
+  topLogprobs?: number;
+  /**
+   * Qwen3's native thinking mode. `false` makes the chat template close an empty think block so the
+   * model answers directly; the agent writes its own `<think>` blocks as part of the trace either way.
+   */
+  thinking?: boolean;
+  signal?: AbortSignal;
+  /** Called with each new piece of text as it streams. */
+  onText?: (delta: string) => void;
+}
+
+export type FinishReason = 'stop' | 'length' | 'abort';
+
+export interface GenerateResult {
+  text: string;
+  finishReason: FinishReason;
+  usage: { promptTokens: number; completionTokens: number };
+  logprobs?: TokenLogprob[];
+  /** Wall time split, where the engine reports it. */
+  timings?: { prefillMs: number; decodeMs: number };
+}
+
+export interface EngineCapabilities {
+  grammar: boolean;
+  logprobs: boolean;
+}
+
+export interface LoadProgress {
+  /** 0..1, or undefined while the total is unknown. */
+  fraction?: number;
+  loadedBytes?: number;
+  totalBytes?: number;
+  text: string;
+}
+
+export interface LlmEngine {
+  /** Human-readable engine + model, e.g. "wllama · Qwen3-0.6B-Q4_K_M.gguf". */
+  readonly label: string;
+  readonly capabilities: EngineCapabilities;
+  generate(request: GenerateRequest): Promise<GenerateResult>;
+  unload(): Promise<void>;
+}
+
+/** Thrown by engines for failures a user should read (bad URL, no WebGPU, load failure). */
+export class EngineError extends Error {
+  override name = 'EngineError';
+}
