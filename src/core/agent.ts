@@ -47,7 +47,7 @@ export type AgentConfig = Partial<AgentOptions> & Pick<AgentOptions, 'policy'>;
 
 export const DEFAULT_AGENT_OPTIONS: Omit<AgentOptions, 'policy'> = {
   topK: 3,
-  maxTurns: 8,
+  maxTurns: 6,
   maxTokensPerTurn: 512,
   maxTotalTokens: 4096,
   maxRepeatedQueries: 1,

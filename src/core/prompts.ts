@@ -36,10 +36,20 @@ export function questionMessage(question: string): string {
   return `Question: ${neutralizeUntrusted(question)}`;
 }
 
+/**
+ * A passage is cut to this many characters (about 150 tokens) so that a run of several searches fits a
+ * small model's 4k context; token-exact trimming is for the tokenizer-aware budget to do.
+ */
+export const MAX_PASSAGE_CHARS = 700;
+
+function clip(text: string): string {
+  return text.length <= MAX_PASSAGE_CHARS ? text : `${text.slice(0, MAX_PASSAGE_CHARS).trimEnd()}…`;
+}
+
 export function formatPassages(passages: readonly Passage[]): string {
   if (passages.length === 0) return 'No results.';
   return passages
-    .map((p, i) => `Doc ${i + 1} (Title: ${neutralizeUntrusted(p.title)}) ${neutralizeUntrusted(p.text)}`)
+    .map((p, i) => `Doc ${i + 1} (Title: ${neutralizeUntrusted(p.title)}) ${neutralizeUntrusted(clip(p.text))}`)
     .join('\n');
 }
 

@@ -1,0 +1,404 @@
+/**
+ * The wllama engine: llama.cpp compiled to WebAssembly (`@wllama/wllama`), running a GGUF file on the CPU
+ * or on WebGPU. It is the engine for browsers without a usable GPU, and the one the browser tests run.
+ *
+ * We use `createChatCompletion` rather than raw `createCompletion`: wllama 3 is llama-server's own request
+ * layer, so the chat call renders the GGUF's Jinja template (with `enable_thinking`), and takes stop strings,
+ * GBNF grammar, log-probabilities, usage and timings in one request, exactly as a llama-server would. Raw
+ * completion would make us re-implement the Qwen3 template by hand.
+ */
+import {
+  LogLevel,
+  Wllama,
+  WllamaAbortError,
+  WllamaError,
+  type ChatCompletionChunk,
+  type ChatCompletionLogprobsContent,
+  type ChatCompletionParams,
+  type ChatCompletionUsage,
+  type LoadModelParams,
+  type Model,
+  type ResultTimings,
+  type WllamaCompat,
+  type WllamaLogger,
+} from '@wllama/wllama/esm/index.js';
+// Served from our own origin (Vite emits it as an asset); wllama's default would be a CDN.
+import wllamaWasmUrl from '@wllama/wllama/esm/wasm/wllama.wasm?url';
+import { DEFAULT_WLLAMA_MODEL_URL } from './defaults.ts';
+import {
+  EngineError,
+  type EngineCapabilities,
+  type FinishReason,
+  type GenerateRequest,
+  type GenerateResult,
+  type LlmEngine,
+  type LoadProgress,
+  type TokenLogprob,
+} from '../core/engine.ts';
+
+
+/** `auto` picks WebGPU only on a real (non-fallback) GPU adapter with JSPI; otherwise the CPU. */
+export type WllamaDevice = 'auto' | 'cpu' | 'webgpu';
+
+export interface WllamaEngineOptions {
+  /** A `.gguf` URL (absolute, or relative to the page); split models: the `-00001-of-0000N.gguf` shard. */
+  modelUrl?: string;
+  device?: WllamaDevice;
+  /** Threads need SharedArrayBuffer (a cross-origin-isolated page); default: 1 without it. */
+  threads?: number;
+  /** Context window in tokens, shared by all requests (default 4096). */
+  contextSize?: number;
+  /** Keep the download in the browser's storage (OPFS) for the next load; default true. */
+  useCache?: boolean;
+  onProgress?: (progress: LoadProgress) => void;
+  /** Cancels the download. */
+  signal?: AbortSignal;
+  seed?: number;
+  /** Override the wasm URL (default: the file from the npm package, bundled by Vite). */
+  wasmUrl?: string;
+  /**
+   * A self-hosted `@wllama/wllama-compat` build for browsers without JSPI or Memory64 (Safari). Default
+   * null: wllama's own default would fetch it from a CDN, which this app never does.
+   */
+  compat?: WllamaCompat | null;
+  /** Forward llama.cpp's native log and wllama's debug messages to the console. */
+  verbose?: boolean;
+}
+
+const DEFAULT_CONTEXT = 4096;
+
+export class WllamaEngine implements LlmEngine {
+  readonly capabilities: EngineCapabilities = { grammar: true, logprobs: true };
+
+  private constructor(
+    private readonly wllama: Wllama,
+    readonly label: string,
+    readonly device: 'cpu' | 'webgpu',
+  ) {}
+
+  /** Downloads (or reads from cache) and loads a GGUF; failures a user should read are EngineErrors. */
+  static async load(options: WllamaEngineOptions = {}): Promise<WllamaEngine> {
+    const url = validateModelUrl(options.modelUrl ?? DEFAULT_WLLAMA_MODEL_URL);
+    requireMemory64(options.compat);
+    const device = await pickDevice(options.device ?? 'auto');
+    const report = options.onProgress ?? (() => {});
+    const wllama = createWllama(options);
+    try {
+      const model = await download(wllama, url, options, report);
+      report({ text: `loading ${fileName(url)} into memory (${device === 'cpu' ? 'CPU' : 'WebGPU'})` });
+      await loadDownloaded(wllama, model, url, loadParams(options, device));
+    } catch (error) {
+      await wllama.exit().catch(() => {});
+      throw loadError(error, url);
+    }
+    report({ text: 'model ready', fraction: 1 });
+    return new WllamaEngine(wllama, `wllama · ${fileName(url)} · ${device === 'cpu' ? 'CPU' : 'WebGPU'}`, device);
+  }
+
+  async generate(request: GenerateRequest): Promise<GenerateResult> {
+    if (!request.logprobs) return this.run(request, request.onText);
+    // wllama 3.8.1 fails the whole request when a reported token (or a top alternative) is a byte-level
+    // piece that is not valid UTF-8 on its own (its JSON encoder throws). So hold the text back until the
+    // attempt succeeds, and on failure generate again without logprobs (the interface makes them optional).
+    try {
+      const result = await this.run(request, undefined);
+      if (result.text) request.onText?.(result.text);
+      return result;
+    } catch {
+      return this.run({ ...request, logprobs: false }, request.onText);
+    }
+  }
+
+  private async run(request: GenerateRequest, onText: ((delta: string) => void) | undefined): Promise<GenerateResult> {
+    const started = performance.now();
+    const reply = new ReplyBuilder(onText);
+    if (request.signal?.aborted) return reply.result('abort', started);
+    try {
+      await this.wllama.createChatCompletion({ ...chatBody(request), stream: true, onData: (chunk) => reply.add(chunk) });
+    } catch (error) {
+      if (error instanceof WllamaAbortError || request.signal?.aborted) return reply.result('abort', started);
+      throw generateError(error);
+    }
+    return reply.result(undefined, started);
+  }
+
+  async unload(): Promise<void> {
+    await this.wllama.exit();
+  }
+}
+
+/** Checks a model URL before any download, so a typo gets a clear message rather than a fetch error. */
+export function validateModelUrl(raw: string, base: string | undefined = globalThis.location?.href): string {
+  const text = raw.trim();
+  if (!text) throw new EngineError('No model URL: give the URL of a .gguf file.');
+  let url: URL;
+  try {
+    url = new URL(text, base);
+  } catch {
+    throw new EngineError(`"${raw}" is not a valid URL: give the full URL of a .gguf file (https://…/model.gguf).`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new EngineError(`The model URL must use http or https, not "${url.protocol}".`);
+  }
+  // Chromium's parser lets some invalid hosts through (it turns "exa mple.org" into "exa%20mple.org").
+  if (/\s/.test(text) || !HOST.test(url.hostname)) throw new EngineError(`"${raw}" has no valid host name.`);
+  if (!url.pathname.endsWith('.gguf')) {
+    throw new EngineError(`The model URL must point to a .gguf file (the path ends in "${fileName(url.href)}").`);
+  }
+  url.hash = ''; // wllama accepts `.gguf` or `.gguf?query`, not a fragment
+  return url.href;
+}
+
+/** An ASCII host name (IDNs arrive as punycode), an IPv4 address, or a bracketed IPv6 address. */
+const HOST = /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.?$|^\[[0-9a-f:.]+\]$/i;
+
+function createWllama(options: WllamaEngineOptions): Wllama {
+  try {
+    const wllama = new Wllama(
+      { default: options.wasmUrl ?? wllamaWasmUrl },
+      { suppressNativeLog: !options.verbose, logger: options.verbose ? console : QUIET_LOGGER, allowOffline: true },
+    );
+    wllama.setCompat(options.compat ?? null);
+    return wllama;
+  } catch (error) {
+    // e.g. no storage backend (OPFS needs a secure context: https or localhost)
+    throw new EngineError(`wllama cannot start in this browser: ${messageOf(error)}`);
+  }
+}
+
+/** wllama's debug log is chatty; keep its warnings and errors. */
+const QUIET_LOGGER: WllamaLogger = { debug: () => {}, log: () => {}, warn: console.warn, error: console.error };
+
+/** wllama's main build needs wasm Memory64; without it only a (self-hosted) compat build runs. */
+function requireMemory64(compat: WllamaCompat | null | undefined): void {
+  if (compat || supportsMemory64()) return;
+  throw new EngineError(
+    'This browser lacks WebAssembly Memory64, which wllama needs (Safari, older browsers). Use a recent Chrome, Edge or Firefox, or the HTTP engine.',
+  );
+}
+
+function supportsMemory64(): boolean {
+  try {
+    // `address: 'i64'` is not in TypeScript's WebAssembly types yet.
+    new WebAssembly.Memory({ address: 'i64', initial: 1n } as unknown as WebAssembly.MemoryDescriptor);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The slice of the WebGPU API we need; TypeScript's DOM lib has no WebGPU types. */
+interface GpuAdapterLike {
+  info?: { isFallbackAdapter?: boolean };
+  isFallbackAdapter?: boolean;
+}
+type NavigatorWithGpu = Navigator & { gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> } };
+
+async function pickDevice(preference: WllamaDevice): Promise<'cpu' | 'webgpu'> {
+  if (preference === 'cpu') return 'cpu';
+  const adapter = await (navigator as NavigatorWithGpu).gpu?.requestAdapter().catch(() => null);
+  // Without JSPI, wllama's WebGPU path needs the compat build; we never fetch that from a CDN.
+  const usable = !!adapter && 'Suspending' in WebAssembly;
+  if (preference === 'webgpu') {
+    if (!usable) throw new EngineError('WebGPU is not available to wllama in this browser (no adapter, or no JSPI). Choose the CPU.');
+    return 'webgpu';
+  }
+  // A software adapter (SwiftShader) is slower than llama.cpp's own SIMD code on the CPU.
+  const fallback = adapter?.info?.isFallbackAdapter ?? adapter?.isFallbackAdapter ?? false;
+  return usable && !fallback ? 'webgpu' : 'cpu';
+}
+
+function defaultThreads(): number {
+  if (!globalThis.crossOriginIsolated) return 1;
+  return Math.max(1, Math.min(4, Math.floor((navigator.hardwareConcurrency || 2) / 2)));
+}
+
+function loadParams(options: WllamaEngineOptions, device: 'cpu' | 'webgpu'): LoadModelParams {
+  return {
+    n_ctx: options.contextSize ?? DEFAULT_CONTEXT,
+    n_threads: options.threads ?? defaultThreads(),
+    // 0 also skips WebGPU device setup inside wllama's worker.
+    n_gpu_layers: device === 'cpu' ? 0 : 999,
+    seed: options.seed,
+    // The GGUF's own Jinja template, so `enable_thinking` reaches Qwen3's template.
+    jinja: true,
+    // Return the model's text verbatim. llama-server's chat parser would move `<think>…</think>` into
+    // reasoning_content, and with reasoning_format 'none' it echoes the prompt's empty think block
+    // (`<think>\n\n</think>\n\n`) at the start of the content instead: both would corrupt the trace.
+    skip_chat_parsing: true,
+    log_level: options.verbose ? LogLevel.INFO : LogLevel.ERROR,
+  };
+}
+
+/** Downloads through wllama's model manager (cached in OPFS), reporting bytes as they arrive. */
+async function download(wllama: Wllama, url: string, options: WllamaEngineOptions, report: (p: LoadProgress) => void) {
+  const name = fileName(url);
+  report({ text: `fetching ${name}` });
+  const progressCallback = ({ loaded, total }: { loaded: number; total: number }) =>
+    report({
+      text: `downloading ${name}: ${mb(loaded)}${total > 0 ? ` / ${mb(total)}` : ''} MB`,
+      loadedBytes: loaded,
+      ...(total > 0 ? { totalBytes: total, fraction: Math.min(1, loaded / total) } : {}),
+    });
+  const downloadOptions = { progressCallback, ...(options.signal ? { signal: options.signal } : {}) };
+  const manager = wllama.modelManager;
+  return options.useCache === false
+    ? manager.downloadModel(url, downloadOptions)
+    : manager.getModelOrDownload({ url }, downloadOptions);
+}
+
+/** Loads a downloaded model; a file that is not a loadable GGUF is dropped from the cache. */
+async function loadDownloaded(wllama: Wllama, model: Model, url: string, params: LoadModelParams): Promise<void> {
+  const blobs = await model.open();
+  try {
+    requireGguf(await magic(blobs[0]), url);
+    await wllama.loadModel(blobs, params);
+    // wllama 3.8.1 ignores llama.cpp's load failure; the first generation would then abort the wasm.
+    if (!(wllama.getLoadedContextInfo().n_vocab > 0)) {
+      throw new EngineError(`llama.cpp could not load ${fileName(url)}: the file is truncated, or its architecture is not supported.`);
+    }
+  } catch (error) {
+    if (error instanceof EngineError) await model.remove().catch(() => {});
+    throw error;
+  }
+}
+
+async function magic(blob: Blob | undefined): Promise<string> {
+  return blob ? new TextDecoder('latin1').decode(await blob.slice(0, 4).arrayBuffer()) : '';
+}
+
+/** A URL can serve something else than a model, most often a Hugging Face `/blob/` page (HTML). */
+function requireGguf(head: string, url: string): void {
+  if (head === 'GGUF') return;
+  const hint = url.includes('huggingface.co') && url.includes('/blob/') ? ' On Hugging Face, use the /resolve/ link, not /blob/.' : '';
+  const shown = /^[\x20-\x7e]*$/.test(head) ? JSON.stringify(head) : `bytes ${[...head].map((c) => c.charCodeAt(0).toString(16).padStart(2, '0')).join(' ')}`;
+  throw new EngineError(`${fileName(url)} is not a GGUF file (it starts with ${shown}).${hint}`);
+}
+
+/** The OpenAI-shaped body llama-server reads; wllama's type omits `stop` and `stream_options`. */
+type ChatBody = ChatCompletionParams & { stop?: string[]; stream_options?: { include_usage: boolean } };
+
+function chatBody(request: GenerateRequest): ChatBody {
+  const body: ChatBody = {
+    messages: request.messages.map(({ role, content }) => ({ role, content })),
+    max_tokens: request.maxTokens,
+    // Without it the stream carries timings but no token counts.
+    stream_options: { include_usage: true },
+  };
+  if (request.stop?.length) body.stop = request.stop;
+  if (request.temperature !== undefined) body.temperature = request.temperature;
+  if (request.grammar) body.grammar = request.grammar;
+  // Qwen3's template reads enable_thinking; false closes an empty think block in the prompt.
+  if (request.thinking !== undefined) body.chat_template_kwargs = { enable_thinking: request.thinking };
+  if (request.logprobs) {
+    body.logprobs = true;
+    body.top_logprobs = request.topLogprobs ?? 0;
+  }
+  if (request.signal) body.abortSignal = request.signal;
+  return body;
+}
+
+/**
+ * What llama-server streams that wllama's chunk type leaves out: `reasoning_content` appears when its
+ * reasoning parser splits `<think>` out of the content. We load with that parser off; this is the safety
+ * net should a wllama update ignore `skip_chat_parsing`.
+ */
+type Delta = ChatCompletionChunk['choices'][number]['delta'] & { reasoning_content?: string | null };
+
+/** Collects streamed chunks into the final result, forwarding each text delta as it comes. */
+class ReplyBuilder {
+  private text = '';
+  private inReasoning = false;
+  private finish: FinishReason = 'stop';
+  private readonly logprobs: TokenLogprob[] = [];
+  private usage: ChatCompletionUsage | undefined;
+  private timings: ResultTimings | undefined;
+  /** Text-bearing chunks: about one a token, the count when an abort leaves no usage. */
+  private pieces = 0;
+
+  constructor(private readonly onText?: (delta: string) => void) {}
+
+  add(chunk: ChatCompletionChunk): void {
+    const choice = chunk.choices[0];
+    if (choice) {
+      this.addDelta(choice.delta as Delta);
+      for (const entry of choice.logprobs?.content ?? []) this.logprobs.push(toLogprob(entry));
+      if (choice.finish_reason) this.finish = choice.finish_reason === 'length' ? 'length' : 'stop';
+    }
+    this.usage = chunk.usage ?? this.usage;
+    this.timings = chunk.timings ?? this.timings;
+  }
+
+  /** Reasoning deltas go back inside `<think>…</think>`, where the model wrote them. */
+  private addDelta(delta: Delta): void {
+    let piece = '';
+    if (delta.reasoning_content) {
+      piece += (this.inReasoning ? '' : '<think>') + delta.reasoning_content;
+      this.inReasoning = true;
+    }
+    if (delta.content !== undefined && delta.content !== null && this.inReasoning) {
+      piece += '</think>';
+      this.inReasoning = false;
+    }
+    piece += delta.content ?? '';
+    if (!piece) return;
+    this.pieces++;
+    this.text += piece;
+    this.onText?.(piece);
+  }
+
+  result(override: FinishReason | undefined, started: number): GenerateResult {
+    if (this.inReasoning) this.addDelta({ content: '' });
+    const t = this.timings;
+    const result: GenerateResult = {
+      text: this.text,
+      finishReason: override ?? this.finish,
+      usage: {
+        promptTokens: this.usage?.prompt_tokens ?? (t ? t.cache_n + t.prompt_n : 0),
+        completionTokens: this.usage?.completion_tokens ?? t?.predicted_n ?? this.pieces,
+      },
+      timings: t ? { prefillMs: t.prompt_ms, decodeMs: t.predicted_ms } : { prefillMs: 0, decodeMs: performance.now() - started },
+    };
+    if (this.logprobs.length) result.logprobs = this.logprobs;
+    return result;
+  }
+}
+
+function toLogprob(entry: ChatCompletionLogprobsContent): TokenLogprob {
+  const top = entry.top_logprobs?.map(({ token, logprob }) => ({ token, logprob }));
+  return top?.length ? { token: entry.token, logprob: entry.logprob, top } : { token: entry.token, logprob: entry.logprob };
+}
+
+function loadError(error: unknown, url: string): EngineError {
+  if (error instanceof EngineError) return error;
+  if (error instanceof DOMException && error.name === 'AbortError') return new EngineError('Model download cancelled.');
+  const message = messageOf(error);
+  if (/fetch|HTTP|network/i.test(message)) {
+    return new EngineError(`Could not download ${url}: ${message}. Check the URL, and that its server allows this page (CORS).`);
+  }
+  return new EngineError(`wllama could not load ${fileName(url)}: ${message}`);
+}
+
+function generateError(error: unknown): Error {
+  if (error instanceof WllamaError && error.type === 'kv_cache_full') {
+    return new EngineError('The conversation no longer fits the model context; load the model with a larger context size.');
+  }
+  const message = messageOf(error);
+  if (/context/i.test(message)) return new EngineError(`The request does not fit the model context: ${message}`);
+  return new EngineError(`wllama failed while generating: ${message}`);
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function fileName(url: string): string {
+  const last = new URL(url).pathname.split('/').pop() || url;
+  try {
+    return decodeURIComponent(last);
+  } catch {
+    return last; // malformed percent-encoding: show it as it is
+  }
+}
+
+const mb = (bytes: number) => (bytes / 1e6).toFixed(bytes < 1e7 ? 1 : 0);

@@ -1,0 +1,96 @@
+/**
+ * The whole product path in Debian's Chromium: the built app, the real wllama engine running the tiny
+ * random-weight Qwen3 model, the in-memory index over the shared HotpotQA paragraphs, a question in and a
+ * bounded trace out, with nothing leaving 127.0.0.1.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, RequestLog, serveStatic, type LaunchedChromium, type StaticServer } from './chromium.ts';
+import { hotpotQuestions, passagesJsonl } from './shared-data.ts';
+import { ensureTinyModel } from '../tools/make-tiny-gguf.mjs';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BOUNDED_ENDS = ['answered', 'max-turns', 'max-total-tokens', 'repeated-query'];
+
+let outDir = '';
+let indexDir = '';
+let modelPath = '';
+let server: StaticServer;
+let browser: LaunchedChromium;
+let requests: RequestLog;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  modelPath = ensureTinyModel();
+  outDir = mkdtempSync(join(tmpdir(), 'sdg-app-'));
+  indexDir = mkdtempSync(join(tmpdir(), 'sdg-index-'));
+  await build({ root: ROOT, logLevel: 'warn', build: { outDir, emptyOutDir: true, reportCompressedSize: false } });
+  writeFileSync(join(indexDir, 'passages.jsonl'), passagesJsonl(40));
+  server = await serveStatic({ mounts: { '/': outDir, '/index/': indexDir, '/models/': dirname(modelPath) } });
+  browser = await launchChromium();
+  requests = new RequestLog(browser.context);
+  browser.context.on('weberror', (error) => pageErrors.push(error.error().message));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  for (const dir of [outDir, indexDir]) if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function openReadyApp(): Promise<Page> {
+  const page = await browser.context.newPage();
+  await page.goto(server.url);
+  await page.selectOption('select[name=engine]', 'wllama');
+  await page.fill('input[name=gguf-url]', `${server.url}models/${basename(modelPath)}`);
+  await page.click('text=Load model');
+  await page.waitForSelector('[data-testid=engine-status][data-status=ready]', { timeout: 60_000 });
+  await page.click('text=Load index');
+  await page.waitForSelector('[data-testid=corpus-status][data-status=ready]');
+  return page;
+}
+
+describe('the app answers a question with the real engine (tiny model, CPU)', () => {
+  it('streams a trace with at least one search and ends within its bounds', async () => {
+    const page = await openReadyApp();
+    expect(await page.textContent('[data-testid=engine-status]')).toContain('wllama · tiny-qwen3.gguf · CPU');
+    expect(await page.textContent('[data-testid=corpus-status]')).toMatch(/^\d+ passages$/);
+
+    const question = hotpotQuestions(1)[0]?.question_text ?? '';
+    await page.fill('textarea[name=question]', question);
+    const started = Date.now();
+    await page.click('button:text("Ask")');
+    await page.waitForSelector('[data-kind=end]', { timeout: 120_000 });
+    const wallMs = Date.now() - started;
+
+    const reason = await page.getAttribute('[data-kind=end]', 'data-reason');
+    expect(BOUNDED_ENDS).toContain(reason);
+    expect(await page.locator('[data-kind=search]').count()).toBeGreaterThanOrEqual(1);
+    // Every search came back with passages from the index, shown collapsed.
+    const passages = page.locator('[data-kind=passages] summary');
+    expect(await passages.count()).toBe(await page.locator('[data-kind=search]').count());
+    expect(await passages.first().textContent()).toMatch(/^[0-3] passages · \d+ ms$/);
+    const stats = (await page.textContent('[data-testid=stats]')) ?? '';
+    expect(stats).toMatch(/\d+ searches/);
+    console.info(`app run: ${reason}; ${stats.replace(/\s+/g, ' ').trim()}; browser-measured wall ${(wallMs / 1000).toFixed(1)} s`);
+
+    expect(requests.offMachine()).toEqual([]);
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  });
+
+  it('cancels a running question at once', async () => {
+    const page = await openReadyApp();
+    await page.click('button:text("Ask")');
+    await page.waitForSelector('[data-kind=search], .live', { timeout: 60_000 });
+    await page.click('button:text("Cancel")');
+    await page.waitForSelector('[data-kind=end][data-reason=cancelled]', { timeout: 10_000 });
+    expect(await page.isDisabled('button:text("Cancel")')).toBe(true);
+    await page.close();
+  });
+});
