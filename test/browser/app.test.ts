@@ -11,7 +11,7 @@ import type { Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, RequestLog, serveStatic, type LaunchedChromium, type StaticServer } from './chromium.ts';
-import { hotpotQuestions, passagesJsonl } from './shared-data.ts';
+import { hotpotQuestions, passagesJsonl } from '../shared-data.ts';
 import { ensureTinyModel } from '../tools/make-tiny-gguf.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

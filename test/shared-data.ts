@@ -2,12 +2,12 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const HOTPOT_PATH = fileURLToPath(new URL('../../../shared/data/hotpotqa_dev_distractor_400.jsonl', import.meta.url));
+export const HOTPOT_PATH = fileURLToPath(new URL('../../shared/data/hotpotqa_dev_distractor_400.jsonl', import.meta.url));
 
 interface HotpotLine {
   question_text: string;
   answers_objects: { spans: string[] }[];
-  contexts: { title: string; paragraph_text: string }[];
+  contexts: { title: string; paragraph_text: string; is_supporting: boolean }[];
 }
 
 export function hotpotQuestions(limit: number): HotpotLine[] {
