@@ -1,0 +1,64 @@
+/**
+ * Reads passage sources line by line: passage JSONL (`{id, title, text}`) or HotpotQA-style benchmark
+ * JSONL (`{question_text, contexts: [{title, paragraph_text}]}`), whose paragraphs become passages.
+ * Every bad line is reported with its number; nothing is dropped silently.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { z } from 'zod';
+import type { Document } from '../src/core/memory-retriever.ts';
+
+const Passage = z.object({ title: z.string().max(1_000), text: z.string().min(1).max(50_000) });
+const BenchmarkLine = z.object({
+  contexts: z.array(z.object({ title: z.string().max(1_000), paragraph_text: z.string().min(1).max(50_000) })).min(1),
+});
+
+export interface ReadReport {
+  documents: Document[];
+  lines: number;
+  duplicates: number;
+  skipped: { line: number; reason: string }[];
+}
+
+/** Ids are a hash of title + text, so the same paragraph gets the same id in every build. */
+function passageId(title: string, text: string): string {
+  return createHash('sha256').update(`${title}\u0000${text}`).digest('hex').slice(0, 16);
+}
+
+function passagesOf(value: unknown): { title: string; text: string }[] | string {
+  const bench = BenchmarkLine.safeParse(value);
+  if (bench.success) return bench.data.contexts.map((c) => ({ title: c.title, text: c.paragraph_text }));
+  const passage = Passage.safeParse(value);
+  if (passage.success) return [passage.data];
+  return 'neither a passage {id, title, text} nor a benchmark line with contexts';
+}
+
+export async function readPassages(path: string): Promise<ReadReport> {
+  const report: ReadReport = { documents: [], lines: 0, duplicates: 0, skipped: [] };
+  const seen = new Set<string>();
+  const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
+  for await (const raw of lines) {
+    const line = ++report.lines;
+    if (!raw.trim()) continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      report.skipped.push({ line, reason: 'not valid JSON' });
+      continue;
+    }
+    const found = passagesOf(value);
+    if (typeof found === 'string') {
+      report.skipped.push({ line, reason: found });
+      continue;
+    }
+    for (const { title, text } of found) {
+      const id = passageId(title, text);
+      if (seen.has(id)) report.duplicates++;
+      else report.documents.push({ id, title, text });
+      seen.add(id);
+    }
+  }
+  return report;
+}
