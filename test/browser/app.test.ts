@@ -46,6 +46,9 @@ afterAll(async () => {
 async function openReadyApp(): Promise<Page> {
   const page = await browser.context.newPage();
   await page.goto(server.url);
+  // Launched without --enable-unsafe-webgpu: the page must see there is no usable GPU and say so.
+  await page.waitForSelector('[data-testid=gpu-reason]:has-text("CPU engine")');
+  expect(await page.inputValue('select[name=engine]')).toBe('wllama');
   await page.selectOption('select[name=engine]', 'wllama');
   await page.fill('input[name=gguf-url]', `${server.url}models/${basename(modelPath)}`);
   await page.click('text=Load model');
