@@ -15,8 +15,12 @@ export async function loadEngine(settings: EngineSettings, onProgress: (progress
       const { WllamaEngine } = await import('./wllama.ts');
       return WllamaEngine.load({ modelUrl: settings.modelUrl, onProgress });
     }
+    case 'openai': {
+      const { OpenAiEngine } = await import('./openai.ts');
+      onProgress({ text: `using the server at ${settings.baseUrl}`, fraction: 1 });
+      return new OpenAiEngine(settings);
+    }
     case 'webllm':
-    case 'openai':
       throw new Error(`${settings.kind} is not wired yet`);
   }
 }

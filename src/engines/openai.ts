@@ -1,0 +1,177 @@
+/**
+ * An OpenAI-compatible chat server (llama.cpp's llama-server, Ollama, vLLM) as an engine: a larger
+ * "teacher" model on the user's own machine. Works in the browser and in Node (global fetch).
+ *
+ * Grammar goes in llama.cpp's `grammar` field (other servers ignore it); thinking in
+ * `chat_template_kwargs.enable_thinking`. Servers that split a Qwen3 `<think>` block into
+ * `reasoning_content` get it put back in front of the content, so the agent's trace keeps it.
+ */
+import { z } from 'zod';
+import {
+  EngineError,
+  type EngineCapabilities,
+  type FinishReason,
+  type GenerateRequest,
+  type GenerateResult,
+  type LlmEngine,
+  type TokenLogprob,
+} from '../core/engine.ts';
+import { readSse } from './sse.ts';
+
+export interface OpenAiEngineOptions {
+  /** e.g. `http://127.0.0.1:8080/v1` */
+  baseUrl: string;
+  model: string;
+  apiKey?: string;
+}
+
+const TopLogprob = z.object({ token: z.string(), logprob: z.number() });
+const Chunk = z.object({
+  choices: z
+    .array(
+      z.object({
+        delta: z.object({ content: z.string().nullish(), reasoning_content: z.string().nullish() }).nullish(),
+        finish_reason: z.string().nullish(),
+        logprobs: z.object({ content: z.array(TopLogprob.extend({ top_logprobs: z.array(TopLogprob).nullish() })).nullish() }).nullish(),
+      }),
+    )
+    .nullish(),
+  usage: z.object({ prompt_tokens: z.number(), completion_tokens: z.number() }).nullish(),
+  timings: z.object({ prompt_ms: z.number(), predicted_ms: z.number() }).nullish(),
+});
+type Chunk = z.infer<typeof Chunk>;
+
+export function validateBaseUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new EngineError(`"${raw}" is not a URL; expected something like http://127.0.0.1:8080/v1`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new EngineError(`the server URL must start with http:// or https://, not ${url.protocol}`);
+  if (!url.hostname) throw new EngineError(`the server URL ${raw} has no host`);
+  return url.href.replace(/\/+$/, '');
+}
+
+export class OpenAiEngine implements LlmEngine {
+  readonly capabilities: EngineCapabilities = { grammar: true, logprobs: true };
+  readonly label: string;
+  private readonly baseUrl: string;
+
+  constructor(private readonly options: OpenAiEngineOptions) {
+    this.baseUrl = validateBaseUrl(options.baseUrl);
+    if (!options.model.trim()) throw new EngineError('name the model the server should run');
+    this.label = `${options.model} · ${new URL(this.baseUrl).host}`;
+  }
+
+  async generate(request: GenerateRequest): Promise<GenerateResult> {
+    const response = await this.post(request);
+    const stream = new StreamedText(request.onText);
+    try {
+      for await (const data of readSse(response)) stream.add(parseChunk(data));
+    } catch (error) {
+      if (request.signal?.aborted) return stream.result('abort');
+      throw error;
+    }
+    return stream.result();
+  }
+
+  async unload(): Promise<void> {}
+
+  private async post(request: GenerateRequest): Promise<Response> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.baseUrl}/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(this.options.apiKey && { authorization: `Bearer ${this.options.apiKey}` }) },
+        body: JSON.stringify(this.body(request)),
+        ...(request.signal && { signal: request.signal }),
+      });
+    } catch (error) {
+      if (request.signal?.aborted) throw error;
+      throw new EngineError(`could not reach ${this.baseUrl}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    if (!response.ok) throw new EngineError(`${this.baseUrl} answered HTTP ${response.status}: ${await errorText(response)}`);
+    if (!response.body) throw new EngineError(`${this.baseUrl} sent no response body`);
+    return response;
+  }
+
+  private body(request: GenerateRequest): Record<string, unknown> {
+    return {
+      model: this.options.model,
+      messages: request.messages,
+      stream: true,
+      stream_options: { include_usage: true },
+      max_tokens: request.maxTokens,
+      ...(request.temperature !== undefined && { temperature: request.temperature }),
+      ...(request.stop?.length && { stop: request.stop }),
+      ...(request.grammar && { grammar: request.grammar }),
+      ...(request.logprobs && { logprobs: true, top_logprobs: request.topLogprobs ?? 0 }),
+      ...(request.thinking !== undefined && { chat_template_kwargs: { enable_thinking: request.thinking } }),
+    };
+  }
+}
+
+/** Malformed chunks are skipped (counted), never fatal: one bad line must not lose a whole answer. */
+function parseChunk(data: string): Chunk | null {
+  try {
+    const parsed = Chunk.safeParse(JSON.parse(data));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+async function errorText(response: Response): Promise<string> {
+  const text = (await response.text().catch(() => '')).slice(0, 2_000);
+  try {
+    const body = JSON.parse(text) as { error?: { message?: unknown } | string };
+    const message = typeof body.error === 'string' ? body.error : body.error?.message;
+    if (typeof message === 'string') return message.slice(0, 300);
+  } catch {
+    // not JSON: the raw text says more than nothing
+  }
+  return text.slice(0, 300) || response.statusText;
+}
+
+/** Gathers a streamed completion, re-inserting reasoning as a `<think>` block before the content. */
+class StreamedText {
+  private text = '';
+  private thinking = false;
+  private finish: FinishReason = 'stop';
+  private usage = { promptTokens: 0, completionTokens: 0 };
+  private timings: GenerateResult['timings'];
+  private readonly logprobs: TokenLogprob[] = [];
+  private skipped = 0;
+
+  constructor(private readonly onText?: (delta: string) => void) {}
+
+  add(chunk: Chunk | null): void {
+    if (!chunk) return void this.skipped++;
+    const choice = chunk.choices?.[0];
+    if (choice?.delta?.reasoning_content) this.emit(`${this.thinking ? '' : '<think>'}${choice.delta.reasoning_content}`, true);
+    if (choice?.delta?.content) this.emit(`${this.thinking ? '</think>' : ''}${choice.delta.content}`, false);
+    if (choice?.finish_reason === 'length') this.finish = 'length';
+    for (const lp of choice?.logprobs?.content ?? []) this.logprobs.push({ token: lp.token, logprob: lp.logprob, ...(lp.top_logprobs && { top: lp.top_logprobs }) });
+    if (chunk.usage) this.usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
+    if (chunk.timings) this.timings = { prefillMs: chunk.timings.prompt_ms, decodeMs: chunk.timings.predicted_ms };
+  }
+
+  result(finish?: FinishReason): GenerateResult {
+    if (this.thinking) this.emit('</think>', false);
+    if (this.skipped) console.warn(`openai engine: skipped ${this.skipped} malformed stream chunks`);
+    return {
+      text: this.text,
+      finishReason: finish ?? this.finish,
+      usage: this.usage,
+      ...(this.logprobs.length && { logprobs: this.logprobs }),
+      ...(this.timings && { timings: this.timings }),
+    };
+  }
+
+  private emit(delta: string, thinking: boolean): void {
+    this.thinking = thinking;
+    this.text += delta;
+    this.onText?.(delta);
+  }
+}
