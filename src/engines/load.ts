@@ -5,7 +5,7 @@
 import type { LlmEngine, LoadProgress } from '../core/engine.ts';
 
 export type EngineSettings =
-  | { kind: 'webllm'; model: string }
+  | { kind: 'webllm'; model: string; custom?: unknown; weightsBaseUrl?: string }
   | { kind: 'wllama'; modelUrl: string }
   | { kind: 'openai'; baseUrl: string; model: string; apiKey?: string };
 
@@ -20,7 +20,9 @@ export async function loadEngine(settings: EngineSettings, onProgress: (progress
       onProgress({ text: `using the server at ${settings.baseUrl}`, fraction: 1 });
       return new OpenAiEngine(settings);
     }
-    case 'webllm':
-      throw new Error(`${settings.kind} is not wired yet`);
+    case 'webllm': {
+      const { WebLlmEngine } = await import('./webllm.ts');
+      return WebLlmEngine.load({ ...settings, onProgress });
+    }
   }
 }

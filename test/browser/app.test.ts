@@ -97,3 +97,28 @@ describe('the app answers a question with the real engine (tiny model, CPU)', ()
     await page.close();
   });
 });
+
+describe('the WebLLM path in a browser with WebGPU (SwiftShader)', () => {
+  it('starts the WebLLM worker and reports a custom model that cannot be fetched as a readable error', async () => {
+    const gpuBrowser = await launchChromium({ webgpu: true });
+    const gpuRequests = new RequestLog(gpuBrowser.context);
+    try {
+      const page = await gpuBrowser.context.newPage();
+      await page.goto(server.url);
+      // SwiftShader is a software adapter: the page says so and keeps the CPU engine as the default.
+      await page.waitForSelector('[data-testid=gpu-reason]:has-text("software WebGPU adapter")');
+      await page.selectOption('select[name=engine]', 'webllm');
+      await page.selectOption('select[name=webllm-model]', 'custom');
+      await page.fill('input[name=custom-id]', 'Qwen3-0.6B-ASP-q4f32_1-MLC');
+      await page.fill('input[name=custom-model-url]', `${server.url}mlc/missing-model/`);
+      await page.fill('input[name=custom-lib-url]', `${server.url}mlc/missing-lib.wasm`);
+      await page.click('text=Load model');
+      await page.waitForSelector('[data-testid=engine-status][data-status=error]', { timeout: 60_000 });
+      expect(await page.textContent('[data-testid=engine-status]')).toMatch(/could not load Qwen3-0\.6B-ASP-q4f32_1-MLC/);
+      expect(gpuRequests.urls.some((u) => u.startsWith(`${server.url}mlc/missing-model/`))).toBe(true);
+      expect(gpuRequests.offMachine()).toEqual([]);
+    } finally {
+      await gpuBrowser.close();
+    }
+  });
+});
