@@ -10,13 +10,12 @@ import { z } from 'zod';
 import {
   EngineError,
   type EngineCapabilities,
-  type FinishReason,
   type GenerateRequest,
   type GenerateResult,
   type LlmEngine,
-  type TokenLogprob,
 } from '../core/engine.ts';
 import { readSse } from './sse.ts';
+import { ChatStream } from './chat-stream.ts';
 
 export interface OpenAiEngineOptions {
   /** e.g. `http://127.0.0.1:8080/v1` */
@@ -66,12 +65,20 @@ export class OpenAiEngine implements LlmEngine {
 
   async generate(request: GenerateRequest): Promise<GenerateResult> {
     const response = await this.post(request);
-    const stream = new StreamedText(request.onText);
+    const stream = new ChatStream(request.onText);
+    let skipped = 0;
     try {
-      for await (const data of readSse(response)) stream.add(parseChunk(data));
+      for await (const data of readSse(response)) {
+        const chunk = parseChunk(data);
+        if (!chunk) skipped++;
+        else if (chunk.timings) stream.setTimings({ prefillMs: chunk.timings.prompt_ms, decodeMs: chunk.timings.predicted_ms });
+        if (chunk) stream.add(chunk);
+      }
     } catch (error) {
       if (request.signal?.aborted) return stream.result('abort');
       throw error;
+    } finally {
+      if (skipped) console.warn(`openai engine: skipped ${skipped} malformed stream chunks`);
     }
     return stream.result();
   }
@@ -132,46 +139,4 @@ async function errorText(response: Response): Promise<string> {
     // not JSON: the raw text says more than nothing
   }
   return text.slice(0, 300) || response.statusText;
-}
-
-/** Gathers a streamed completion, re-inserting reasoning as a `<think>` block before the content. */
-class StreamedText {
-  private text = '';
-  private thinking = false;
-  private finish: FinishReason = 'stop';
-  private usage = { promptTokens: 0, completionTokens: 0 };
-  private timings: GenerateResult['timings'];
-  private readonly logprobs: TokenLogprob[] = [];
-  private skipped = 0;
-
-  constructor(private readonly onText?: (delta: string) => void) {}
-
-  add(chunk: Chunk | null): void {
-    if (!chunk) return void this.skipped++;
-    const choice = chunk.choices?.[0];
-    if (choice?.delta?.reasoning_content) this.emit(`${this.thinking ? '' : '<think>'}${choice.delta.reasoning_content}`, true);
-    if (choice?.delta?.content) this.emit(`${this.thinking ? '</think>' : ''}${choice.delta.content}`, false);
-    if (choice?.finish_reason === 'length') this.finish = 'length';
-    for (const lp of choice?.logprobs?.content ?? []) this.logprobs.push({ token: lp.token, logprob: lp.logprob, ...(lp.top_logprobs && { top: lp.top_logprobs }) });
-    if (chunk.usage) this.usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
-    if (chunk.timings) this.timings = { prefillMs: chunk.timings.prompt_ms, decodeMs: chunk.timings.predicted_ms };
-  }
-
-  result(finish?: FinishReason): GenerateResult {
-    if (this.thinking) this.emit('</think>', false);
-    if (this.skipped) console.warn(`openai engine: skipped ${this.skipped} malformed stream chunks`);
-    return {
-      text: this.text,
-      finishReason: finish ?? this.finish,
-      usage: this.usage,
-      ...(this.logprobs.length && { logprobs: this.logprobs }),
-      ...(this.timings && { timings: this.timings }),
-    };
-  }
-
-  private emit(delta: string, thinking: boolean): void {
-    this.thinking = thinking;
-    this.text += delta;
-    this.onText?.(delta);
-  }
 }

@@ -3,18 +3,17 @@
  * through `extra_body.enable_thinking`: with `false` WebLLM opens the answer with an empty think block,
  * which the trace parser reads as an empty thought; the agent's own `<think>` steps work either way.
  */
-import type { ChatCompletionChunk, ChatCompletionRequestStreaming, MLCEngineInterface } from '@mlc-ai/web-llm';
+import type { ChatCompletionRequestStreaming, MLCEngineInterface } from '@mlc-ai/web-llm';
 import {
   EngineError,
   type EngineCapabilities,
-  type FinishReason,
   type GenerateRequest,
   type GenerateResult,
   type LlmEngine,
   type LoadProgress,
-  type TokenLogprob,
 } from '../core/engine.ts';
 import { detectGpu } from './webgpu.ts';
+import { ChatStream, type Timings } from './chat-stream.ts';
 import { customModelRecord, prebuiltModel, selfHosted, type ModelRecordLike } from './webllm-models.ts';
 
 export interface WebLlmEngineOptions {
@@ -62,9 +61,12 @@ export class WebLlmEngine implements LlmEngine {
     request.signal?.addEventListener('abort', interrupt, { once: true });
     try {
       const chunks = await this.engine.chat.completions.create(toWebLlmRequest(request));
-      const result = new Collected(request.onText);
-      for await (const chunk of chunks) result.add(chunk);
-      return result.done(request.signal?.aborted ? 'abort' : undefined);
+      const stream = new ChatStream(request.onText);
+      for await (const chunk of chunks) {
+        stream.add(chunk);
+        if (chunk.usage?.extra) stream.setTimings(timingsOf(chunk.usage.extra));
+      }
+      return stream.result(request.signal?.aborted ? 'abort' : undefined);
     } finally {
       request.signal?.removeEventListener('abort', interrupt);
     }
@@ -86,6 +88,12 @@ async function chooseRecord(options: WebLlmEngineOptions, shaderF16: boolean): P
   return { record, why: `${choice.reason}; needs about ${(choice.vramMB / 1024).toFixed(1)} GB of GPU memory` };
 }
 
+/** WebLLM reports seconds: time to first token is the prefill, the rest of the request decoding. */
+function timingsOf(extra: { time_to_first_token_s: number; e2e_latency_s: number }): Timings {
+  const prefillMs = extra.time_to_first_token_s * 1000;
+  return { prefillMs, decodeMs: Math.max(0, extra.e2e_latency_s * 1000 - prefillMs) };
+}
+
 function toWebLlmRequest(request: GenerateRequest): ChatCompletionRequestStreaming {
   return {
     messages: request.messages,
@@ -98,44 +106,4 @@ function toWebLlmRequest(request: GenerateRequest): ChatCompletionRequestStreami
     ...(request.logprobs && { logprobs: true, top_logprobs: request.topLogprobs ?? 0 }),
     ...(request.thinking !== undefined && { extra_body: { enable_thinking: request.thinking } }),
   };
-}
-
-class Collected {
-  private text = '';
-  private finish: FinishReason = 'stop';
-  private usage = { promptTokens: 0, completionTokens: 0 };
-  private timings: GenerateResult['timings'];
-  private readonly logprobs: TokenLogprob[] = [];
-
-  constructor(private readonly onText?: (delta: string) => void) {}
-
-  add(chunk: ChatCompletionChunk): void {
-    const choice = chunk.choices[0];
-    const delta = choice?.delta.content ?? '';
-    if (delta) {
-      this.text += delta;
-      this.onText?.(delta);
-    }
-    if (choice?.finish_reason === 'length') this.finish = 'length';
-    if (choice?.finish_reason === 'abort') this.finish = 'abort';
-    for (const lp of choice?.logprobs?.content ?? []) {
-      this.logprobs.push({ token: lp.token, logprob: lp.logprob, top: lp.top_logprobs.map((t) => ({ token: t.token, logprob: t.logprob })) });
-    }
-    if (chunk.usage) {
-      this.usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
-      const extra = chunk.usage.extra;
-      const prefillMs = extra.time_to_first_token_s * 1000;
-      this.timings = { prefillMs, decodeMs: Math.max(0, extra.e2e_latency_s * 1000 - prefillMs) };
-    }
-  }
-
-  done(override?: FinishReason): GenerateResult {
-    return {
-      text: this.text,
-      finishReason: override ?? this.finish,
-      usage: this.usage,
-      ...(this.logprobs.length && { logprobs: this.logprobs }),
-      ...(this.timings && { timings: this.timings }),
-    };
-  }
 }

@@ -13,9 +13,7 @@ import {
   WllamaAbortError,
   WllamaError,
   type ChatCompletionChunk,
-  type ChatCompletionLogprobsContent,
   type ChatCompletionParams,
-  type ChatCompletionUsage,
   type LoadModelParams,
   type Model,
   type ResultTimings,
@@ -25,15 +23,14 @@ import {
 // Served from our own origin (Vite emits it as an asset); wllama's default would be a CDN.
 import wllamaWasmUrl from '@wllama/wllama/esm/wasm/wllama.wasm?url';
 import { DEFAULT_WLLAMA_MODEL_URL } from './defaults.ts';
+import { ChatStream, type Usage } from './chat-stream.ts';
 import {
   EngineError,
   type EngineCapabilities,
-  type FinishReason,
   type GenerateRequest,
   type GenerateResult,
   type LlmEngine,
   type LoadProgress,
-  type TokenLogprob,
 } from '../core/engine.ts';
 
 
@@ -110,16 +107,24 @@ export class WllamaEngine implements LlmEngine {
   }
 
   private async run(request: GenerateRequest, onText: ((delta: string) => void) | undefined): Promise<GenerateResult> {
-    const started = performance.now();
-    const reply = new ReplyBuilder(onText);
-    if (request.signal?.aborted) return reply.result('abort', started);
+    const reply = new ChatStream(onText);
+    let timings: ResultTimings | undefined;
+    // Token counts from llama.cpp's timings, for a stream cut off before its usage chunk.
+    const fallback = (): Partial<Usage> => (timings ? { promptTokens: timings.cache_n + timings.prompt_n, completionTokens: timings.predicted_n } : {});
+    if (request.signal?.aborted) return reply.result('abort');
+    const onData = (chunk: ChatCompletionChunk): void => {
+      reply.add(chunk);
+      if (!chunk.timings) return;
+      timings = chunk.timings;
+      reply.setTimings({ prefillMs: timings.prompt_ms, decodeMs: timings.predicted_ms });
+    };
     try {
-      await this.wllama.createChatCompletion({ ...chatBody(request), stream: true, onData: (chunk) => reply.add(chunk) });
+      await this.wllama.createChatCompletion({ ...chatBody(request), stream: true, onData });
     } catch (error) {
-      if (error instanceof WllamaAbortError || request.signal?.aborted) return reply.result('abort', started);
+      if (error instanceof WllamaAbortError || request.signal?.aborted) return reply.result('abort', fallback());
       throw generateError(error);
     }
-    return reply.result(undefined, started);
+    return reply.result(undefined, fallback());
   }
 
   async unload(): Promise<void> {
@@ -296,77 +301,6 @@ function chatBody(request: GenerateRequest): ChatBody {
   }
   if (request.signal) body.abortSignal = request.signal;
   return body;
-}
-
-/**
- * What llama-server streams that wllama's chunk type leaves out: `reasoning_content` appears when its
- * reasoning parser splits `<think>` out of the content. We load with that parser off; this is the safety
- * net should a wllama update ignore `skip_chat_parsing`.
- */
-type Delta = ChatCompletionChunk['choices'][number]['delta'] & { reasoning_content?: string | null };
-
-/** Collects streamed chunks into the final result, forwarding each text delta as it comes. */
-class ReplyBuilder {
-  private text = '';
-  private inReasoning = false;
-  private finish: FinishReason = 'stop';
-  private readonly logprobs: TokenLogprob[] = [];
-  private usage: ChatCompletionUsage | undefined;
-  private timings: ResultTimings | undefined;
-  /** Text-bearing chunks: about one a token, the count when an abort leaves no usage. */
-  private pieces = 0;
-
-  constructor(private readonly onText?: (delta: string) => void) {}
-
-  add(chunk: ChatCompletionChunk): void {
-    const choice = chunk.choices[0];
-    if (choice) {
-      this.addDelta(choice.delta as Delta);
-      for (const entry of choice.logprobs?.content ?? []) this.logprobs.push(toLogprob(entry));
-      if (choice.finish_reason) this.finish = choice.finish_reason === 'length' ? 'length' : 'stop';
-    }
-    this.usage = chunk.usage ?? this.usage;
-    this.timings = chunk.timings ?? this.timings;
-  }
-
-  /** Reasoning deltas go back inside `<think>…</think>`, where the model wrote them. */
-  private addDelta(delta: Delta): void {
-    let piece = '';
-    if (delta.reasoning_content) {
-      piece += (this.inReasoning ? '' : '<think>') + delta.reasoning_content;
-      this.inReasoning = true;
-    }
-    if (delta.content !== undefined && delta.content !== null && this.inReasoning) {
-      piece += '</think>';
-      this.inReasoning = false;
-    }
-    piece += delta.content ?? '';
-    if (!piece) return;
-    this.pieces++;
-    this.text += piece;
-    this.onText?.(piece);
-  }
-
-  result(override: FinishReason | undefined, started: number): GenerateResult {
-    if (this.inReasoning) this.addDelta({ content: '' });
-    const t = this.timings;
-    const result: GenerateResult = {
-      text: this.text,
-      finishReason: override ?? this.finish,
-      usage: {
-        promptTokens: this.usage?.prompt_tokens ?? (t ? t.cache_n + t.prompt_n : 0),
-        completionTokens: this.usage?.completion_tokens ?? t?.predicted_n ?? this.pieces,
-      },
-      timings: t ? { prefillMs: t.prompt_ms, decodeMs: t.predicted_ms } : { prefillMs: 0, decodeMs: performance.now() - started },
-    };
-    if (this.logprobs.length) result.logprobs = this.logprobs;
-    return result;
-  }
-}
-
-function toLogprob(entry: ChatCompletionLogprobsContent): TokenLogprob {
-  const top = entry.top_logprobs?.map(({ token, logprob }) => ({ token, logprob }));
-  return top?.length ? { token: entry.token, logprob: entry.logprob, top } : { token: entry.token, logprob: entry.logprob };
 }
 
 function loadError(error: unknown, url: string): EngineError {
