@@ -4,7 +4,7 @@
  * Qwen3 `<think>` block into `reasoning_content` get it put back inside `<think>…</think>`, where the
  * model wrote it, so the agent's trace keeps it.
  */
-import type { FinishReason, GenerateResult, TokenLogprob } from '../core/engine.ts';
+import type { FinishReason, GenerateRequest, GenerateResult, TokenLogprob } from '../core/engine.ts';
 
 interface ChunkLogprob {
   token: string;
@@ -93,4 +93,17 @@ function finishReason(reason: string): FinishReason {
 function toLogprob(entry: ChunkLogprob): TokenLogprob {
   const top = entry.top_logprobs?.map(({ token, logprob }) => ({ token, logprob }));
   return top?.length ? { token: entry.token, logprob: entry.logprob, top } : { token: entry.token, logprob: entry.logprob };
+}
+
+/** The request fields every OpenAI-shaped chat API names alike; grammar and thinking differ per engine. */
+export function commonChatFields(request: GenerateRequest) {
+  return {
+    messages: request.messages.map(({ role, content }) => ({ role, content })),
+    max_tokens: request.maxTokens,
+    // Without it a stream carries no token counts.
+    stream_options: { include_usage: true },
+    ...(request.temperature !== undefined && { temperature: request.temperature }),
+    ...(request.stop?.length && { stop: request.stop }),
+    ...(request.logprobs && { logprobs: true, top_logprobs: request.topLogprobs ?? 0 }),
+  };
 }

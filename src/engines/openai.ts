@@ -15,7 +15,7 @@ import {
   type LlmEngine,
 } from '../core/engine.ts';
 import { readSse } from './sse.ts';
-import { ChatStream } from './chat-stream.ts';
+import { ChatStream, commonChatFields } from './chat-stream.ts';
 
 export interface OpenAiEngineOptions {
   /** e.g. `http://127.0.0.1:8080/v1` */
@@ -105,15 +105,10 @@ export class OpenAiEngine implements LlmEngine {
 
   private body(request: GenerateRequest): Record<string, unknown> {
     return {
+      ...commonChatFields(request),
       model: this.options.model,
-      messages: request.messages,
       stream: true,
-      stream_options: { include_usage: true },
-      max_tokens: request.maxTokens,
-      ...(request.temperature !== undefined && { temperature: request.temperature }),
-      ...(request.stop?.length && { stop: request.stop }),
       ...(request.grammar && { grammar: request.grammar }),
-      ...(request.logprobs && { logprobs: true, top_logprobs: request.topLogprobs ?? 0 }),
       ...(request.thinking !== undefined && { chat_template_kwargs: { enable_thinking: request.thinking } }),
     };
   }

@@ -13,7 +13,7 @@ import {
   type LoadProgress,
 } from '../core/engine.ts';
 import { detectGpu } from './webgpu.ts';
-import { ChatStream, type Timings } from './chat-stream.ts';
+import { ChatStream, commonChatFields, type Timings } from './chat-stream.ts';
 import { customModelRecord, prebuiltModel, selfHosted, type ModelRecordLike } from './webllm-models.ts';
 
 export interface WebLlmEngineOptions {
@@ -96,14 +96,9 @@ function timingsOf(extra: { time_to_first_token_s: number; e2e_latency_s: number
 
 function toWebLlmRequest(request: GenerateRequest): ChatCompletionRequestStreaming {
   return {
-    messages: request.messages,
+    ...commonChatFields(request),
     stream: true,
-    stream_options: { include_usage: true },
-    max_tokens: request.maxTokens,
-    ...(request.temperature !== undefined && { temperature: request.temperature }),
-    ...(request.stop?.length && { stop: request.stop }),
     ...(request.grammar && { response_format: { type: 'grammar' as const, grammar: request.grammar } }),
-    ...(request.logprobs && { logprobs: true, top_logprobs: request.topLogprobs ?? 0 }),
     ...(request.thinking !== undefined && { extra_body: { enable_thinking: request.thinking } }),
   };
 }

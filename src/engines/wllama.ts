@@ -23,7 +23,7 @@ import {
 // Served from our own origin (Vite emits it as an asset); wllama's default would be a CDN.
 import wllamaWasmUrl from '@wllama/wllama/esm/wasm/wllama.wasm?url';
 import { DEFAULT_WLLAMA_MODEL_URL } from './defaults.ts';
-import { ChatStream, type Usage } from './chat-stream.ts';
+import { ChatStream, commonChatFields, type Usage } from './chat-stream.ts';
 import {
   EngineError,
   type EngineCapabilities,
@@ -284,21 +284,10 @@ function requireGguf(head: string, url: string): void {
 type ChatBody = ChatCompletionParams & { stop?: string[]; stream_options?: { include_usage: boolean } };
 
 function chatBody(request: GenerateRequest): ChatBody {
-  const body: ChatBody = {
-    messages: request.messages.map(({ role, content }) => ({ role, content })),
-    max_tokens: request.maxTokens,
-    // Without it the stream carries timings but no token counts.
-    stream_options: { include_usage: true },
-  };
-  if (request.stop?.length) body.stop = request.stop;
-  if (request.temperature !== undefined) body.temperature = request.temperature;
+  const body: ChatBody = commonChatFields(request);
   if (request.grammar) body.grammar = request.grammar;
   // Qwen3's template reads enable_thinking; false closes an empty think block in the prompt.
   if (request.thinking !== undefined) body.chat_template_kwargs = { enable_thinking: request.thinking };
-  if (request.logprobs) {
-    body.logprobs = true;
-    body.top_logprobs = request.topLogprobs ?? 0;
-  }
   if (request.signal) body.abortSignal = request.signal;
   return body;
 }
