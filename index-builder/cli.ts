@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readPassages } from './sources.ts';
+import { errorMessage } from '../src/core/error-message.ts';
 
 const DEMO_SOURCE = resolve(import.meta.dirname, '../../shared/data/hotpotqa_dev_distractor_400.jsonl');
 const OUTPUT_FILE = 'passages.jsonl';
@@ -52,6 +53,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(`index-builder: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(`index-builder: ${errorMessage(error)}`);
   process.exit(1);
 });

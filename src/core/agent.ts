@@ -20,6 +20,7 @@ import {
 } from './prompts.ts';
 import { readTurn, type Action, type Turn, type TurnProblem } from './turn.ts';
 import { streamWhile, untilAborted } from './stream.ts';
+import { errorMessage } from './error-message.ts';
 
 export interface AgentOptions {
   policy: Policy;
@@ -149,7 +150,7 @@ class AgentRun {
       while (!outcome) outcome = this.checkBounds() ?? (yield* this.step());
     } catch (error) {
       outcome = { end: this.abortReason() ?? 'error' };
-      if (outcome.end === 'error') yield { type: 'error', message: error instanceof Error ? error.message : String(error) };
+      if (outcome.end === 'error') yield { type: 'error', message: errorMessage(error) };
     } finally {
       stopDeadline();
       // A consumer that stops iterating early must not leave an engine call running.

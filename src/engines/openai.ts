@@ -15,6 +15,7 @@ import {
   type LlmEngine,
 } from '../core/engine.ts';
 import { readSse } from './sse.ts';
+import { errorMessage } from '../core/error-message.ts';
 import { ChatStream, commonChatFields } from './chat-stream.ts';
 
 export interface OpenAiEngineOptions {
@@ -96,7 +97,7 @@ export class OpenAiEngine implements LlmEngine {
       });
     } catch (error) {
       if (request.signal?.aborted) throw error;
-      throw new EngineError(`could not reach ${this.baseUrl}: ${error instanceof Error ? error.message : String(error)}`);
+      throw new EngineError(`could not reach ${this.baseUrl}: ${errorMessage(error)}`);
     }
     if (!response.ok) throw new EngineError(`${this.baseUrl} answered HTTP ${response.status}: ${await errorText(response)}`);
     if (!response.body) throw new EngineError(`${this.baseUrl} sent no response body`);

@@ -13,6 +13,7 @@ import {
   type LoadProgress,
 } from '../core/engine.ts';
 import { detectGpu } from './webgpu.ts';
+import { errorMessage } from '../core/error-message.ts';
 import { ChatStream, commonChatFields, type Timings } from './chat-stream.ts';
 import { customModelRecord, prebuiltModel, selfHosted, type ModelRecordLike } from './webllm-models.ts';
 
@@ -51,7 +52,7 @@ export class WebLlmEngine implements LlmEngine {
       return new WebLlmEngine(engine, worker, `WebLLM · ${record.model_id}`);
     } catch (error) {
       worker.terminate();
-      throw new EngineError(`could not load ${record.model_id}: ${error instanceof Error ? error.message : String(error)}`);
+      throw new EngineError(`could not load ${record.model_id}: ${errorMessage(error)}`);
     }
   }
 

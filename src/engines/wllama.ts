@@ -23,6 +23,7 @@ import {
 // Served from our own origin (Vite emits it as an asset); wllama's default would be a CDN.
 import wllamaWasmUrl from '@wllama/wllama/esm/wasm/wllama.wasm?url';
 import { DEFAULT_WLLAMA_MODEL_URL } from './defaults.ts';
+import { errorMessage } from '../core/error-message.ts';
 import { ChatStream, commonChatFields, type Usage } from './chat-stream.ts';
 import {
   EngineError,
@@ -167,7 +168,7 @@ function createWllama(options: WllamaEngineOptions): Wllama {
     return wllama;
   } catch (error) {
     // e.g. no storage backend (OPFS needs a secure context: https or localhost)
-    throw new EngineError(`wllama cannot start in this browser: ${messageOf(error)}`);
+    throw new EngineError(`wllama cannot start in this browser: ${errorMessage(error)}`);
   }
 }
 
@@ -295,7 +296,7 @@ function chatBody(request: GenerateRequest): ChatBody {
 function loadError(error: unknown, url: string): EngineError {
   if (error instanceof EngineError) return error;
   if (error instanceof DOMException && error.name === 'AbortError') return new EngineError('Model download cancelled.');
-  const message = messageOf(error);
+  const message = errorMessage(error);
   if (/fetch|HTTP|network/i.test(message)) {
     return new EngineError(`Could not download ${url}: ${message}. Check the URL, and that its server allows this page (CORS).`);
   }
@@ -306,14 +307,11 @@ function generateError(error: unknown): Error {
   if (error instanceof WllamaError && error.type === 'kv_cache_full') {
     return new EngineError('The conversation no longer fits the model context; load the model with a larger context size.');
   }
-  const message = messageOf(error);
+  const message = errorMessage(error);
   if (/context/i.test(message)) return new EngineError(`The request does not fit the model context: ${message}`);
   return new EngineError(`wllama failed while generating: ${message}`);
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 function fileName(url: string): string {
   const last = new URL(url).pathname.split('/').pop() || url;

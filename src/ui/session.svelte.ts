@@ -7,6 +7,7 @@ import { runAgent, type AgentEvent, type EndReason, type RunStats } from '../cor
 import { alwaysSearch } from '../core/policy.ts';
 import { MemoryRetriever } from '../core/memory-retriever.ts';
 import { parsePassagesJsonl } from '../core/corpus.ts';
+import { errorMessage } from '../core/error-message.ts';
 import { loadEngine, type EngineSettings } from '../engines/load.ts';
 
 export type LoadState = { status: 'idle' } | { status: 'loading'; progress: LoadProgress } | { status: 'ready'; label: string } | { status: 'error'; message: string };
@@ -38,7 +39,7 @@ export class Session {
       this.engine = await loadEngine(settings, (progress) => (this.engineState = { status: 'loading', progress }));
       this.engineState = { status: 'ready', label: this.engine.label };
     } catch (error) {
-      this.engineState = { status: 'error', message: messageOf(error) };
+      this.engineState = { status: 'error', message: errorMessage(error) };
     }
   }
 
@@ -53,7 +54,7 @@ export class Session {
       const note = skipped.length ? `, ${skipped.length} bad lines skipped (first: line ${skipped[0]?.line}: ${skipped[0]?.reason})` : '';
       this.corpusState = { status: 'ready', label: `${this.retriever.size} passages${note}` };
     } catch (error) {
-      this.corpusState = { status: 'error', message: messageOf(error) };
+      this.corpusState = { status: 'error', message: errorMessage(error) };
     }
   }
 
@@ -99,8 +100,4 @@ export class Session {
     }
     this.events = [...this.events, event];
   }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
