@@ -8,10 +8,14 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import type { Document } from '../src/core/memory-retriever.ts';
+import { PassageText, PassageTitle, parseJsonLine } from '../src/core/corpus.ts';
 
-const Passage = z.object({ title: z.string().max(1_000), text: z.string().min(1).max(50_000) });
+/** A benchmark line carries all of a question's paragraphs (ten in HotpotQA, 15 k characters at most there). */
+const MAX_SOURCE_LINE_CHARS = 1_000_000;
+
+const Passage = z.object({ title: PassageTitle, text: PassageText });
 const BenchmarkLine = z.object({
-  contexts: z.array(z.object({ title: z.string().max(1_000), paragraph_text: z.string().min(1).max(50_000) })).min(1),
+  contexts: z.array(z.object({ title: PassageTitle, paragraph_text: PassageText })).min(1),
 });
 
 export interface ReadReport {
@@ -41,14 +45,12 @@ export async function readPassages(path: string): Promise<ReadReport> {
   for await (const raw of lines) {
     const line = ++report.lines;
     if (!raw.trim()) continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      report.skipped.push({ line, reason: 'not valid JSON' });
+    const json = parseJsonLine(raw, MAX_SOURCE_LINE_CHARS);
+    if ('error' in json) {
+      report.skipped.push({ line, reason: json.error });
       continue;
     }
-    const found = passagesOf(value);
+    const found = passagesOf(json.value);
     if (typeof found === 'string') {
       report.skipped.push({ line, reason: found });
       continue;

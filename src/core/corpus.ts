@@ -5,13 +5,27 @@
 import { z } from 'zod';
 import type { Document } from './memory-retriever.ts';
 
-const MAX_LINE_CHARS = 100_000;
+export const MAX_LINE_CHARS = 100_000;
+
+/** Bounds on a passage's title and text, shared by the app's loader and the index builder. */
+export const PassageTitle = z.string().max(1_000);
+export const PassageText = z.string().min(1).max(50_000);
 
 const PassageLine = z.object({
   id: z.union([z.string(), z.number()]).transform(String).pipe(z.string().min(1).max(200)),
-  title: z.string().max(1_000),
-  text: z.string().min(1).max(50_000),
+  title: PassageTitle,
+  text: PassageText,
 });
+
+/** One JSONL line as a JSON value, or the reason it is not one (too long, not JSON). */
+export function parseJsonLine(line: string, maxChars = MAX_LINE_CHARS): { value: unknown } | { error: string } {
+  if (line.length > maxChars) return { error: `line longer than ${maxChars} characters` };
+  try {
+    return { value: JSON.parse(line) };
+  } catch {
+    return { error: 'not valid JSON' };
+  }
+}
 
 export interface CorpusParse {
   documents: Document[];
@@ -32,13 +46,8 @@ export function parsePassagesJsonl(body: string): CorpusParse {
 }
 
 function lineError(line: string): Document | string {
-  if (line.length > MAX_LINE_CHARS) return `line longer than ${MAX_LINE_CHARS} characters`;
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    return 'not valid JSON';
-  }
-  const parsed = PassageLine.safeParse(value);
+  const json = parseJsonLine(line);
+  if ('error' in json) return json.error;
+  const parsed = PassageLine.safeParse(json.value);
   return parsed.success ? parsed.data : parsed.error.issues.map((i) => `${i.path.join('.') || 'line'}: ${i.message}`).join('; ');
 }

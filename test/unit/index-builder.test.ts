@@ -22,11 +22,13 @@ describe('index-builder sources', () => {
   });
 
   it('reports every bad line with its number and reason', async () => {
-    const report = await readPassages(file(['{"title": "T", "text": "ok"}', '{broken', '{"contexts": []}', '']));
+    const huge = JSON.stringify({ title: 'T', text: 'x'.repeat(1_000_001) });
+    const report = await readPassages(file(['{"title": "T", "text": "ok"}', '{broken', '{"contexts": []}', huge, '']));
     expect(report.documents).toHaveLength(1);
     expect(report.skipped).toEqual([
       { line: 2, reason: 'not valid JSON' },
       { line: 3, reason: expect.stringContaining('neither a passage') },
+      { line: 4, reason: 'line longer than 1000000 characters' },
     ]);
   });
 });
