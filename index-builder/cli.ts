@@ -1,55 +1,118 @@
 /**
- * index-builder: turns a passage corpus into the files the app loads.
+ * index-builder: turns a passage corpus into the shards + manifest the app loads.
  *
- *   npm run build-index -- --input <file.jsonl> [--out public/index]
+ *   npm run build-index -- --input <passages.jsonl | benchmark.jsonl> [--out public/index]
  *   npm run build-index -- --demo      (the demo index from ../shared/data, skipped when it is current)
- *
- * This first version writes one deduplicated passages.jsonl that the app indexes in memory (BM25);
- * sharded dense + lexical indexes come with the retrieval issue.
  */
-import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { readPassages } from './sources.ts';
 import { errorMessage } from '../src/core/error-message.ts';
+import { parseManifest, type IndexManifest } from '../src/core/index-manifest.ts';
+import { buildIndex, builderKey, MANIFEST_FILE, type BuildInput, type BuildOptions } from './build.ts';
+import { loadEmbedder, type EmbedderChoice } from './embedders.ts';
+import { USE_LITE_ID } from '../src/embedders/use-lite.ts';
+import { terminalProgress } from './progress.ts';
+import { readPassages } from './sources.ts';
 
 const DEMO_SOURCE = resolve(import.meta.dirname, '../../shared/data/hotpotqa_dev_distractor_400.jsonl');
-const OUTPUT_FILE = 'passages.jsonl';
+const USAGE = 'usage: npm run build-index -- --input <file.jsonl> [--out public/index] [--embedder use-lite|none] [--shard-mb 2] [--chunk-words 100]';
 
-async function build(input: string, outDir: string): Promise<void> {
+const OPTIONS = {
+  input: { type: 'string' },
+  out: { type: 'string', default: 'public/index' },
+  demo: { type: 'boolean', default: false },
+  name: { type: 'string' },
+  embedder: { type: 'string', default: 'use-lite' },
+  'shard-mb': { type: 'string', default: '2' },
+  'chunk-words': { type: 'string', default: '100' },
+  'cache-dir': { type: 'string', default: '.cache/index-builder' },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
+
+function positive(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${flag} must be a positive number, got "${value}"`);
+  return n;
+}
+
+function embedderChoice(values: Values): EmbedderChoice {
+  const kind = values.embedder;
+  if (kind !== 'use-lite' && kind !== 'none') throw new Error(`--embedder must be use-lite or none, got "${kind}"`);
+  return { kind };
+}
+
+function fileSha256(path: string): Promise<string> {
+  return new Promise((done, fail) => {
+    const hash = createHash('sha256');
+    createReadStream(path)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('end', () => done(hash.digest('hex')))
+      .on('error', fail);
+  });
+}
+
+function currentManifest(outDir: string): IndexManifest | null {
+  try {
+    return parseManifest(JSON.parse(readFileSync(resolve(outDir, MANIFEST_FILE), 'utf8')));
+  } catch {
+    return null;
+  }
+}
+
+async function readInput(input: string, chunkWords: number, name: string | undefined): Promise<BuildInput> {
   if (!existsSync(input)) throw new Error(`input file not found: ${input}`);
-  const report = await readPassages(input);
+  const report = await readPassages(input, chunkWords);
   if (report.documents.length === 0) throw new Error(`${input} holds no valid passages (${report.skipped.length} bad lines)`);
-  mkdirSync(outDir, { recursive: true });
-  const target = join(outDir, OUTPUT_FILE);
-  // Written beside the target and renamed, so a killed build never leaves a half-written index.
-  writeFileSync(`${target}.partial`, report.documents.map((d) => JSON.stringify(d)).join('\n') + '\n');
-  renameSync(`${target}.partial`, target);
-  console.log(`${report.documents.length} passages from ${report.lines} lines (${report.duplicates} duplicates merged) -> ${target}`);
+  console.log(`${report.documents.length} passages from ${report.lines} lines (${report.duplicates} duplicates merged)`);
   if (report.skipped.length) {
     console.warn(`${report.skipped.length} lines skipped:`);
     for (const s of report.skipped.slice(0, 10)) console.warn(`  line ${s.line}: ${s.reason}`);
+    if (report.skipped.length > 10) console.warn(`  … and ${report.skipped.length - 10} more`);
+  }
+  return { name: name ?? basename(input), source: { kind: 'jsonl', file: basename(input), sha256: await fileSha256(input) }, documents: report.documents, chunkWords };
+}
+
+async function build(values: Values, input: string): Promise<void> {
+  const chunkWords = Math.round(positive(values['chunk-words'], 'chunk-words'));
+  const shardBytes = Math.round(positive(values['shard-mb'], 'shard-mb') * 1024 * 1024);
+  const corpus = await readInput(input, chunkWords, values.name);
+  const embedder = await loadEmbedder(embedderChoice(values));
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort(new Error('interrupted: run the same command again to resume')));
+  const options: BuildOptions = { outDir: resolve(values.out), embedder, shardBytes, cacheDir: resolve(values['cache-dir']), signal: controller.signal, progress: terminalProgress() };
+  try {
+    const started = performance.now();
+    const report = await buildIndex(corpus, options);
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    const { manifest } = report;
+    const shards = manifest.passages.shards.length + manifest.lexical.shards.length + (manifest.vectors?.shards.length ?? 0);
+    console.log(`${manifest.passages.count} passages, ${shards} shards, ${(report.bytes / 1e6).toFixed(1)} MB (${Math.round(report.bytes / manifest.passages.count)} bytes/passage) -> ${options.outDir} in ${seconds} s`);
+    if (embedder) console.log(`embeddings (${embedder.spec.id}): ${report.embedded} computed, ${report.fromCache} from the resume cache`);
+  } finally {
+    await embedder?.instance.dispose();
   }
 }
 
-async function demo(outDir: string): Promise<void> {
-  const target = join(outDir, OUTPUT_FILE);
+async function demo(values: Values): Promise<void> {
   if (!existsSync(DEMO_SOURCE)) {
-    if (!existsSync(target)) console.warn(`No demo corpus at ${DEMO_SOURCE}: run \`npm run build-index -- --input <file>\` to make an index.`);
+    if (!currentManifest(values.out)) console.warn(`No demo corpus at ${DEMO_SOURCE}: run \`npm run build-index -- --input <file>\` to make an index.`);
     return;
   }
-  if (existsSync(target) && statSync(target).mtimeMs >= statSync(DEMO_SOURCE).mtimeMs) return;
-  await build(DEMO_SOURCE, outDir);
+  const existing = currentManifest(values.out);
+  const key = builderKey(Number(values['chunk-words']), Math.round(Number(values['shard-mb']) * 1024 * 1024), USE_LITE_ID);
+  if (existing && existing.builder === key && existing.source.sha256 === (await fileSha256(DEMO_SOURCE))) return;
+  console.log('Building the demo index (HotpotQA paragraphs, USE-lite embeddings; resumable if interrupted)…');
+  await build({ ...values, embedder: 'use-lite', name: 'HotpotQA demo (400 dev questions, 10 paragraphs each)' }, DEMO_SOURCE);
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: { input: { type: 'string' }, out: { type: 'string', default: 'public/index' }, demo: { type: 'boolean', default: false } },
-  });
-  const outDir = resolve(values.out);
-  if (values.demo) return demo(outDir);
-  if (!values.input) throw new Error('usage: npm run build-index -- --input <file.jsonl> [--out public/index]');
-  return build(resolve(values.input), outDir);
+  const { values } = parseArgs({ options: OPTIONS });
+  if (values.demo) return demo(values);
+  if (!values.input) throw new Error(USAGE);
+  return build(values, resolve(values.input));
 }
 
 main().catch((error: unknown) => {

@@ -7,8 +7,9 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
-import type { Document } from '../src/core/memory-retriever.ts';
+import type { Document } from '../src/core/retriever.ts';
 import { PassageText, PassageTitle, parseJsonLine } from '../src/core/corpus.ts';
+import { chunkText } from './chunk.ts';
 
 /** A benchmark line carries all of a question's paragraphs (ten in HotpotQA, 15 k characters at most there). */
 const MAX_SOURCE_LINE_CHARS = 1_000_000;
@@ -18,6 +19,24 @@ const BenchmarkLine = z.object({
   contexts: z.array(z.object({ title: PassageTitle, paragraph_text: PassageText })).min(1),
 });
 
+/** Collects passages from any source: long texts chunked, ids stable, duplicates merged. */
+export class PassageCollector {
+  readonly documents: Document[] = [];
+  duplicates = 0;
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly chunkWords: number) {}
+
+  add(title: string, text: string): void {
+    for (const piece of chunkText(text, this.chunkWords)) {
+      const id = passageId(title, piece);
+      if (this.seen.has(id)) this.duplicates++;
+      else this.documents.push({ id, title, text: piece });
+      this.seen.add(id);
+    }
+  }
+}
+
 export interface ReadReport {
   documents: Document[];
   lines: number;
@@ -25,7 +44,7 @@ export interface ReadReport {
   skipped: { line: number; reason: string }[];
 }
 
-/** Ids are a hash of title + text, so the same paragraph gets the same id in every build. */
+/** Ids are a hash of title + text, so the same passage gets the same id in every build. */
 function passageId(title: string, text: string): string {
   return createHash('sha256').update(`${title}\u0000${text}`).digest('hex').slice(0, 16);
 }
@@ -38,9 +57,9 @@ function passagesOf(value: unknown): { title: string; text: string }[] | string 
   return 'neither a passage {id, title, text} nor a benchmark line with contexts';
 }
 
-export async function readPassages(path: string): Promise<ReadReport> {
-  const report: ReadReport = { documents: [], lines: 0, duplicates: 0, skipped: [] };
-  const seen = new Set<string>();
+export async function readPassages(path: string, chunkWords = 100): Promise<ReadReport> {
+  const collector = new PassageCollector(chunkWords);
+  const report = { lines: 0, skipped: [] as ReadReport['skipped'] };
   const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
   for await (const raw of lines) {
     const line = ++report.lines;
@@ -55,12 +74,7 @@ export async function readPassages(path: string): Promise<ReadReport> {
       report.skipped.push({ line, reason: found });
       continue;
     }
-    for (const { title, text } of found) {
-      const id = passageId(title, text);
-      if (seen.has(id)) report.duplicates++;
-      else report.documents.push({ id, title, text });
-      seen.add(id);
-    }
+    for (const { title, text } of found) collector.add(title, text);
   }
-  return report;
+  return { ...report, documents: collector.documents, duplicates: collector.duplicates };
 }

@@ -1,4 +1,4 @@
-/** Reads the HotpotQA subset in ../shared/data into the passage JSONL the app loads (tests only). */
+/** The HotpotQA subset in ../shared/data, for tests and benchmarks. */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -16,19 +16,4 @@ export function hotpotQuestions(limit: number): HotpotLine[] {
     .filter(Boolean)
     .slice(0, limit)
     .map((line) => JSON.parse(line) as HotpotLine);
-}
-
-/** The paragraphs of the first `limit` questions as `{id, title, text}` lines, deduplicated by title + text. */
-export function passagesJsonl(limit: number): string {
-  const seen = new Set<string>();
-  const lines: string[] = [];
-  for (const q of hotpotQuestions(limit)) {
-    for (const c of q.contexts) {
-      const key = `${c.title}\u0000${c.paragraph_text}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      lines.push(JSON.stringify({ id: `p${lines.length}`, title: c.title, text: c.paragraph_text }));
-    }
-  }
-  return lines.join('\n');
 }

@@ -10,3 +10,6 @@ export interface Passage {
 export interface Retriever {
   search(query: string, k: number, signal?: AbortSignal): Promise<Passage[]>;
 }
+
+/** A passage as stored in an index, before any query scored it. */
+export type Document = Omit<Passage, 'score'>;

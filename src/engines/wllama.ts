@@ -198,11 +198,11 @@ interface GpuAdapterLike {
   info?: { isFallbackAdapter?: boolean };
   isFallbackAdapter?: boolean;
 }
-type NavigatorWithGpu = Navigator & { gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> } };
+type NavigatorWithGpu = { gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> } };
 
 async function pickDevice(preference: WllamaDevice): Promise<'cpu' | 'webgpu'> {
   if (preference === 'cpu') return 'cpu';
-  const adapter = await (navigator as NavigatorWithGpu).gpu?.requestAdapter().catch(() => null);
+  const adapter = await (navigator as unknown as NavigatorWithGpu).gpu?.requestAdapter().catch(() => null);
   // Without JSPI, wllama's WebGPU path needs the compat build; we never fetch that from a CDN.
   const usable = !!adapter && 'Suspending' in WebAssembly;
   if (preference === 'webgpu') {

@@ -1,9 +1,9 @@
 /**
  * The whole product path in Debian's Chromium: the built app, the real wllama engine running the tiny
- * random-weight Qwen3 model, the in-memory index over the shared HotpotQA paragraphs, a question in and a
+ * random-weight Qwen3 model, the retrieval worker over an index of the shared HotpotQA paragraphs, a question in and a
  * bounded trace out, with nothing leaving 127.0.0.1.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +11,8 @@ import type { Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, RequestLog, serveStatic, type LaunchedChromium, type StaticServer } from './chromium.ts';
-import { hotpotQuestions, passagesJsonl } from '../shared-data.ts';
+import { hotpotQuestions } from '../shared-data.ts';
+import { buildSmallIndex } from '../tools/small-index.ts';
 import { ensureTinyModel } from '../tools/make-tiny-gguf.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -30,7 +31,7 @@ beforeAll(async () => {
   outDir = mkdtempSync(join(tmpdir(), 'sdg-app-'));
   indexDir = mkdtempSync(join(tmpdir(), 'sdg-index-'));
   await build({ root: ROOT, logLevel: 'warn', build: { outDir, emptyOutDir: true, reportCompressedSize: false } });
-  writeFileSync(join(indexDir, 'passages.jsonl'), passagesJsonl(40));
+  await buildSmallIndex(indexDir, 10);
   server = await serveStatic({ mounts: { '/': outDir, '/index/': indexDir, '/models/': dirname(modelPath) } });
   browser = await launchChromium();
   requests = new RequestLog(browser.context);
@@ -62,7 +63,7 @@ describe('the app answers a question with the real engine (tiny model, CPU)', ()
   it('streams a trace with at least one search and ends within its bounds', async () => {
     const page = await openReadyApp();
     expect(await page.textContent('[data-testid=engine-status]')).toContain('wllama · tiny-qwen3.gguf · CPU');
-    expect(await page.textContent('[data-testid=corpus-status]')).toMatch(/^\d+ passages$/);
+    expect(await page.textContent('[data-testid=corpus-status]')).toMatch(/^HotpotQA, 10 questions · \d+ passages$/);
 
     const question = hotpotQuestions(1)[0]?.question_text ?? '';
     await page.fill('textarea[name=question]', question);

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { runAgent, type AgentConfig, type AgentEvent } from '../../src/core/agent.ts';
 import { adaptive, alwaysSearch, noSearch } from '../../src/core/policy.ts';
-import { MemoryRetriever } from '../../src/core/memory-retriever.ts';
 import type { Retriever } from '../../src/core/retriever.ts';
 import { parseTrace } from '../../src/core/trace.ts';
+import { lexicalRetriever } from './helpers/lexical-retriever.ts';
 import { ScriptedEngine, type Reply } from './helpers/scripted-engine.ts';
 
-const corpus = new MemoryRetriever([
+const corpus = lexicalRetriever([
   { id: 'a', title: 'Ada Lovelace', text: 'Ada Lovelace was born in London in 1815.' },
   { id: 'b', title: 'London', text: 'London is the capital of England.' },
   { id: 'c', title: 'Charles Babbage', text: 'Charles Babbage designed the Analytical Engine.' },

@@ -1,0 +1,126 @@
+/**
+ * Retrieval on the demo index, as the app runs it: recall@5 of the gold paragraphs for each mode on the
+ * shared HotpotQA questions, query latency, bytes per passage, and the build's cost.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { buildIndex, type BuildInput } from '../index-builder/build.ts';
+import { loadEmbedder } from '../index-builder/embedders.ts';
+import { fileFetch } from '../index-builder/file-fetch.ts';
+import { readPassages } from '../index-builder/sources.ts';
+import type { Embedder } from '../src/core/embedder.ts';
+import { parseManifest } from '../src/core/index-manifest.ts';
+import { ShardedIndex, RETRIEVAL_MODES } from '../src/retrieval/sharded-index.ts';
+import { shardSource } from '../src/retrieval/shard-source.ts';
+import { hotpotQuestions, HOTPOT_PATH } from '../test/shared-data.ts';
+import { readFile } from 'node:fs/promises';
+
+export interface QualityRow {
+  mode: string;
+  questions: number;
+  /** Mean share of a question's gold paragraphs found in the top 5. */
+  recallAt5: number;
+  /** Share of questions with at least one gold paragraph in the top 5. */
+  anyGoldAt5: number;
+  p50Ms: number;
+  p95Ms: number;
+}
+
+export interface QualityReport {
+  passages: number;
+  bytesPerPassage: { text: number; lexical: number; vectors: number; total: number };
+  embedPassagesPerSecond: number;
+  buildWarmCacheMs: number;
+  rows: QualityRow[];
+}
+
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+/** Queries are embedded once and reused by the dense and hybrid runs. */
+function memoized(embedder: Embedder): Embedder {
+  const memo = new Map<string, Float32Array>();
+  return {
+    id: embedder.id,
+    dimension: embedder.dimension,
+    dispose: () => embedder.dispose(),
+    async embed(texts, kind) {
+      const missing = texts.filter((t) => !memo.has(t));
+      const vectors = await embedder.embed(missing, kind);
+      missing.forEach((t, i) => memo.set(t, vectors[i] ?? new Float32Array(0)));
+      return texts.map((t) => memo.get(t) ?? new Float32Array(0));
+    },
+  };
+}
+
+export async function retrievalQuality(indexDir: string, questionCount: number, log: (line: string) => void): Promise<QualityReport> {
+  const manifest = parseManifest(JSON.parse(await readFile(join(indexDir, 'manifest.json'), 'utf8')));
+  const loaded = await loadEmbedder({ kind: 'use-lite' });
+  if (!loaded) throw new Error('no embedder');
+  try {
+    const embedder = memoized(loaded.instance);
+    const index = await ShardedIndex.open(manifest, { fetchShard: shardSource({ base: pathToFileURL(`${resolve(indexDir)}/`), fetch: fileFetch }), embedder });
+    const questions = hotpotQuestions(questionCount);
+    const rows: QualityRow[] = [];
+    for (const mode of RETRIEVAL_MODES) {
+      log(`recall@5, ${mode}: ${questions.length} questions…`);
+      rows.push(await scoreMode(index, mode, questions));
+    }
+    return { passages: manifest.passages.count, bytesPerPassage: bytesPerPassage(manifest), embedPassagesPerSecond: await embedThroughput(loaded.instance), buildWarmCacheMs: await warmBuild(loaded), rows };
+  } finally {
+    await loaded.instance.dispose();
+  }
+}
+
+async function scoreMode(index: ShardedIndex, mode: (typeof RETRIEVAL_MODES)[number], questions: ReturnType<typeof hotpotQuestions>): Promise<QualityRow> {
+  let recall = 0;
+  let any = 0;
+  const latencies: number[] = [];
+  // The first query of a mode pays for loading passage shards; it is not a query's cost.
+  await index.search(questions[0]?.question_text ?? 'warm up', { mode, k: 5 });
+  for (const q of questions) {
+    const gold = new Set(q.contexts.filter((c) => c.is_supporting).map((c) => c.title));
+    const started = performance.now();
+    const hits = await index.search(q.question_text, { mode, k: 5 });
+    latencies.push(performance.now() - started);
+    const found = new Set(hits.map((h) => h.title).filter((t) => gold.has(t)));
+    recall += found.size / Math.max(1, gold.size);
+    if (found.size > 0) any++;
+  }
+  const n = questions.length;
+  return { mode, questions: n, recallAt5: recall / n, anyGoldAt5: any / n, p50Ms: percentile(latencies, 50), p95Ms: percentile(latencies, 95) };
+}
+
+function bytesPerPassage(manifest: ReturnType<typeof parseManifest>): QualityReport['bytesPerPassage'] {
+  const sum = (shards: readonly { bytes: number }[] | undefined) => (shards ?? []).reduce((s, x) => s + x.bytes, 0) / manifest.passages.count;
+  const text = sum(manifest.passages.shards);
+  const lexical = sum(manifest.lexical.shards);
+  const vectors = sum(manifest.vectors?.shards);
+  return { text, lexical, vectors, total: text + lexical + vectors };
+}
+
+async function embedThroughput(embedder: Embedder): Promise<number> {
+  const { documents } = await readPassages(HOTPOT_PATH);
+  const sample = documents.slice(0, 64).map((d) => `${d.title}\n${d.text}`);
+  const started = performance.now();
+  for (let i = 0; i < sample.length; i += 16) await embedder.embed(sample.slice(i, i + 16), 'passage');
+  return sample.length / ((performance.now() - started) / 1000);
+}
+
+/** Shards, lexical index and manifest from embeddings already in the resume cache. */
+async function warmBuild(embedder: NonNullable<Awaited<ReturnType<typeof loadEmbedder>>>): Promise<number> {
+  const { documents } = await readPassages(HOTPOT_PATH);
+  const input: BuildInput = { name: 'bench', source: { kind: 'jsonl', file: 'bench', sha256: '0'.repeat(64) }, documents, chunkWords: 100 };
+  const out = mkdtempSync(join(tmpdir(), 'sdg-bench-'));
+  try {
+    const started = performance.now();
+    await buildIndex(input, { outDir: out, embedder, shardBytes: 2 * 1024 * 1024, cacheDir: resolve('.cache/index-builder') });
+    return performance.now() - started;
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * The page's side of the retrieval worker, and the agent's Retriever: each search is a ticket, so a
+ * newer query (or a cancelled run) makes the worker drop the older one at its next step.
+ */
+import * as Comlink from 'comlink';
+import type { Passage, Retriever } from '../core/retriever.ts';
+import type { IndexInfo, OpenRequest, RetrievalWorkerApi } from '../../workers/retrieval.worker.ts';
+import type { OpenProgress, RetrievalMode } from './sharded-index.ts';
+
+const READY_TIMEOUT_MS = 30_000;
+
+/** Where the build puts USE-lite's model files (see vite.config.ts). */
+const USE_LITE_PATH = 'models/use-lite/';
+
+export class RetrievalClient implements Retriever {
+  mode: RetrievalMode = 'lexical';
+  private ticket = 0;
+
+  private constructor(
+    private readonly worker: Worker,
+    private readonly api: Comlink.Remote<RetrievalWorkerApi>,
+  ) {}
+
+  static async start(): Promise<RetrievalClient> {
+    const worker = new Worker(new URL('../../workers/retrieval.worker.ts', import.meta.url), { type: 'module', name: 'retrieval' });
+    await whenReady(worker);
+    return new RetrievalClient(worker, Comlink.wrap<RetrievalWorkerApi>(worker));
+  }
+
+  /** Relative URLs resolve against the page, as do the app's own USE-lite files (./models/use-lite/). */
+  open(manifestUrl: string, onProgress: (progress: OpenProgress) => void): Promise<IndexInfo> {
+    const request: OpenRequest = { manifestUrl: new URL(manifestUrl, document.baseURI).href, useLiteUrl: new URL(USE_LITE_PATH, document.baseURI).href };
+    return this.api.open(request, Comlink.proxy(onProgress));
+  }
+
+  prefetch(onProgress: (progress: OpenProgress) => void): Promise<void> {
+    return this.api.prefetch(Comlink.proxy(onProgress));
+  }
+
+  async search(query: string, k: number, signal?: AbortSignal): Promise<Passage[]> {
+    signal?.throwIfAborted();
+    const ticket = ++this.ticket;
+    const onAbort = () => void this.api.cancel(++this.ticket);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await this.api.search(query, this.mode, k, ticket);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  terminate(): void {
+    this.api[Comlink.releaseProxy]();
+    this.worker.terminate();
+  }
+}
+
+function whenReady(worker: Worker): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error(`the retrieval worker did not start within ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS);
+    const onMessage = (event: MessageEvent) => {
+      if ((event.data as { type?: unknown } | null)?.type !== 'ready') return;
+      cleanup();
+      resolve();
+    };
+    const onError = (event: ErrorEvent) => fail(new Error(`the retrieval worker failed to start: ${event.message || 'script error'}`));
+    function fail(error: Error) {
+      cleanup();
+      worker.terminate();
+      reject(error);
+    }
+    function cleanup() {
+      clearTimeout(timer);
+      worker.removeEventListener('message', onMessage);
+      worker.removeEventListener('error', onError);
+    }
+    worker.addEventListener('message', onMessage);
+    worker.addEventListener('error', onError);
+  });
+}

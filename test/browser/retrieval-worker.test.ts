@@ -1,0 +1,123 @@
+/**
+ * The retrieval worker in Debian's Chromium: a real index built by the index builder (USE-lite vectors,
+ * BM25, checksummed shards), opened through the app's RetrievalClient, with the query embedder running
+ * on TensorFlow.js's wasm backend inside the worker.
+ */
+import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { USE_LITE_DIR } from '../../index-builder/use-lite-files.ts';
+import { parseManifest } from '../../src/core/index-manifest.ts';
+import type { Document } from '../../src/core/retriever.ts';
+import { buildSmallIndex } from '../tools/small-index.ts';
+import { launchChromium, RequestLog, serveStatic, type LaunchedChromium, type StaticServer } from './chromium.ts';
+import type { Harness } from './fixtures/retrieval-page/main.ts';
+
+const FIXTURE = fileURLToPath(new URL('./fixtures/retrieval-page/', import.meta.url));
+
+let outDir = '';
+let indexDir = '';
+let corruptDir = '';
+let vanishingDir = '';
+let documents: Document[] = [];
+let server: StaticServer;
+let browser: LaunchedChromium;
+let requests: RequestLog;
+
+async function call<K extends keyof Harness>(page: Page, method: K, arg: Parameters<Harness[K]>[0]): Promise<Awaited<ReturnType<Harness[K]>>> {
+  const result: unknown = await page.evaluate(([name, value]) => (window as unknown as { harness: Record<string, (v: unknown) => unknown> }).harness[name]?.(value), [method, arg] as const);
+  return result as Awaited<ReturnType<Harness[K]>>;
+}
+
+function copyIndex(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sdg-index-copy-'));
+  cpSync(indexDir, dir, { recursive: true });
+  return dir;
+}
+
+beforeAll(async () => {
+  outDir = mkdtempSync(join(tmpdir(), 'sdg-retrieval-page-'));
+  indexDir = mkdtempSync(join(tmpdir(), 'sdg-index-'));
+  await build({ configFile: false, root: FIXTURE, base: './', logLevel: 'warn', worker: { format: 'es' }, build: { outDir, emptyOutDir: true, target: 'es2022', reportCompressedSize: false } });
+  documents = await buildSmallIndex(indexDir, 4);
+  corruptDir = copyIndex();
+  const manifest = parseManifest(JSON.parse(readFileSync(join(corruptDir, 'manifest.json'), 'utf8')));
+  const shard = manifest.vectors?.shards[0];
+  if (!shard) throw new Error('the small index has no vectors');
+  const bytes = readFileSync(join(corruptDir, shard.path));
+  bytes[bytes.length - 1] = (bytes[bytes.length - 1] ?? 0) ^ 0x40;
+  writeFileSync(join(corruptDir, shard.path), bytes);
+  vanishingDir = copyIndex();
+  server = await serveStatic({ mounts: { '/': outDir, '/index/': indexDir, '/corrupt/': corruptDir, '/vanishing/': vanishingDir, '/models/use-lite/': USE_LITE_DIR } });
+  browser = await launchChromium();
+  requests = new RequestLog(browser.context);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  for (const dir of [outDir, indexDir, corruptDir, vanishingDir]) if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function harnessPage(): Promise<Page> {
+  const page = await browser.context.newPage();
+  await page.goto(server.url);
+  await page.waitForFunction(() => document.title === 'ready');
+  return page;
+}
+
+function ok<T>(outcome: { ok: T } | { error: string }): T {
+  if ('error' in outcome) throw new Error(`harness error: ${outcome.error}`);
+  return outcome.ok;
+}
+
+describe('the retrieval worker in Chromium', () => {
+  it('opens the index with progress and finds a passage by its content in every mode', async () => {
+    const page = await harnessPage();
+    const { info, progress } = ok(await call(page, 'open', '/index/manifest.json'));
+    expect(info).toMatchObject({ passages: documents.length, modes: ['hybrid', 'lexical', 'dense'], embedder: 'use-lite', denseUnavailable: null });
+    expect(progress).toBeGreaterThan(0);
+    const target = documents[11];
+    if (!target) throw new Error('index too small');
+    for (const mode of info.modes) {
+      const hits = ok(await call(page, 'search', { query: `${target.title}\n${target.text}`, mode, k: 3 }));
+      expect(hits[0], mode).toMatchObject({ id: target.id, title: target.title, text: target.text });
+      expect(hits.length).toBe(3);
+    }
+    expect(requests.offMachine()).toEqual([]);
+    await page.close();
+  });
+
+  it('drops a query overtaken by a newer one', async () => {
+    const page = await harnessPage();
+    ok(await call(page, 'open', '/index/manifest.json'));
+    const [first, second] = await call(page, 'overtake', { first: 'who directed the film', second: 'which city hosted the games', mode: 'dense' });
+    expect(first).toEqual({ error: expect.stringContaining('newer query') });
+    expect(ok(second)).toHaveLength(3);
+    await page.close();
+  });
+
+  it('refuses an index with a corrupt shard, naming the shard', async () => {
+    const page = await harnessPage();
+    const outcome = await call(page, 'open', '/corrupt/manifest.json');
+    expect(outcome).toEqual({ error: expect.stringMatching(/index shard vectors-000-[0-9a-f]+\.bin is corrupt/) });
+    await page.close();
+  });
+
+  it('opens an index again from its cache once the server no longer has the shards', async () => {
+    const first = await harnessPage();
+    ok(await call(first, 'open', '/vanishing/manifest.json'));
+    await first.close();
+    const manifest = parseManifest(JSON.parse(readFileSync(join(vanishingDir, 'manifest.json'), 'utf8')));
+    for (const shard of [...manifest.passages.shards, ...manifest.lexical.shards, ...(manifest.vectors?.shards ?? [])]) unlinkSync(join(vanishingDir, shard.path));
+    const again = await harnessPage();
+    const { info } = ok(await call(again, 'open', '/vanishing/manifest.json'));
+    expect(info.passages).toBe(documents.length);
+    expect(ok(await call(again, 'search', { query: documents[3]?.text ?? '', mode: 'lexical', k: 1 }))[0]?.id).toBe(documents[3]?.id);
+    await again.close();
+  });
+});

@@ -1,0 +1,99 @@
+/**
+ * The retrieval worker: opens a sharded index (manifest, checksummed shards, Cache API), embeds queries
+ * with the index's own embedder and answers searches off the main thread. Spoken to through comlink;
+ * posts `{ type: 'ready' }` once its modules are loaded, since messages sent earlier would be lost.
+ */
+import * as Comlink from 'comlink';
+import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import type { Embedder } from '../src/core/embedder.ts';
+import { errorMessage } from '../src/core/error-message.ts';
+import { parseManifest, type EmbedderSpec } from '../src/core/index-manifest.ts';
+import type { Passage } from '../src/core/retriever.ts';
+import { UseLiteEmbedder } from '../src/embedders/use-lite.ts';
+import { openShardCache } from '../src/retrieval/cache-storage.ts';
+import { ShardedIndex, type OpenProgress, type RetrievalMode } from '../src/retrieval/sharded-index.ts';
+import { shardSource } from '../src/retrieval/shard-source.ts';
+
+export interface OpenRequest {
+  manifestUrl: string;
+  /** Folder serving USE-lite's model.json, weight shards and vocab.json. */
+  useLiteUrl: string;
+}
+
+export interface IndexInfo {
+  name: string;
+  passages: number;
+  modes: RetrievalMode[];
+  embedder: string | null;
+  denseUnavailable: string | null;
+}
+
+const MANIFEST_MAX_BYTES = 1_000_000;
+
+let index: ShardedIndex | null = null;
+let latestTicket = 0;
+
+async function loadEmbedder(spec: EmbedderSpec, request: OpenRequest): Promise<Embedder> {
+  if (spec.kind !== 'use-lite') throw new Error(`this app cannot embed queries with ${spec.id} yet`);
+  const wasmPaths = { 'tfjs-backend-wasm.wasm': wasmPlain, 'tfjs-backend-wasm-simd.wasm': wasmSimd, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded };
+  return UseLiteEmbedder.load(async (name) => {
+    const url = new URL(name, request.useLiteUrl).href;
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`could not fetch ${url}: HTTP ${response.status}`);
+    return new Uint8Array(await response.arrayBuffer());
+  }, wasmPaths);
+}
+
+async function fetchJson(url: string, maxBytes: number): Promise<unknown> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`could not fetch ${url}: HTTP ${response.status}`);
+  const text = await response.text();
+  if (text.length > maxBytes) throw new Error(`${url} is larger than ${maxBytes} bytes`);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`${url} is not valid JSON`);
+  }
+}
+
+const api = {
+  async open(request: OpenRequest, onProgress: (progress: OpenProgress) => void): Promise<IndexInfo> {
+    const manifest = parseManifest(await fetchJson(request.manifestUrl, MANIFEST_MAX_BYTES));
+    let embedder: Embedder | null = null;
+    let embedderError: string | undefined;
+    if (manifest.vectors) {
+      onProgress({ text: `loading the query embedder (${manifest.vectors.embedder.id})`, loaded: 0, total: 0 });
+      embedder = await loadEmbedder(manifest.vectors.embedder, request).catch((error: unknown) => {
+        embedderError = errorMessage(error);
+        return null;
+      });
+    }
+    const fetchShard = shardSource({ base: new URL('.', request.manifestUrl), cache: await openShardCache() });
+    const opened = await ShardedIndex.open(manifest, { fetchShard, embedder, ...(embedderError && { embedderError }), onProgress });
+    index = opened;
+    return { name: manifest.name, passages: opened.size, modes: opened.modes, embedder: embedder?.id ?? null, denseUnavailable: opened.denseUnavailable };
+  },
+
+  /** Tickets increase with every query; a query overtaken by a newer one stops at its next step. */
+  async search(query: string, mode: RetrievalMode, k: number, ticket: number): Promise<Passage[]> {
+    if (!index) throw new Error('no index is open');
+    latestTicket = Math.max(latestTicket, ticket);
+    return index.search(query, { mode, k, isStale: () => ticket < latestTicket });
+  },
+
+  /** Marks every query before `ticket` stale: the page cancelled them. */
+  cancel(ticket: number): void {
+    latestTicket = Math.max(latestTicket, ticket);
+  },
+
+  async prefetch(onProgress: (progress: OpenProgress) => void): Promise<void> {
+    await index?.prefetch(onProgress);
+  },
+};
+
+export type RetrievalWorkerApi = typeof api;
+
+Comlink.expose(api);
+self.postMessage({ type: 'ready' });
