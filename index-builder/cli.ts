@@ -2,10 +2,11 @@
  * index-builder: turns a passage corpus into the shards + manifest the app loads.
  *
  *   npm run build-index -- --input <passages.jsonl | benchmark.jsonl> [--out public/index]
+ *   npm run build-index -- --input enwiki-latest-pages-articles.xml.bz2 --limit 20000 [--titles titles.txt]
  *   npm run build-index -- --demo      (the demo index from ../shared/data, skipped when it is current)
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { errorMessage } from '../src/core/error-message.ts';
@@ -14,10 +15,10 @@ import { buildIndex, builderKey, MANIFEST_FILE, type BuildInput, type BuildOptio
 import { loadEmbedder, type EmbedderChoice } from './embedders.ts';
 import { USE_LITE_ID } from '../src/embedders/use-lite.ts';
 import { terminalProgress } from './progress.ts';
-import { readPassages } from './sources.ts';
+import { isWikipediaDump, readPassages, readWikipediaPassages } from './sources.ts';
 
 const DEMO_SOURCE = resolve(import.meta.dirname, '../../shared/data/hotpotqa_dev_distractor_400.jsonl');
-const USAGE = 'usage: npm run build-index -- --input <file.jsonl> [--out public/index] [--embedder use-lite|none] [--shard-mb 2] [--chunk-words 100]';
+const USAGE = 'usage: npm run build-index -- --input <file.jsonl | dump.xml.bz2> [--out public/index] [--embedder use-lite|none] [--shard-mb 2] [--chunk-words 100] [--limit N] [--titles file]';
 
 const OPTIONS = {
   input: { type: 'string' },
@@ -28,6 +29,8 @@ const OPTIONS = {
   'shard-mb': { type: 'string', default: '2' },
   'chunk-words': { type: 'string', default: '100' },
   'cache-dir': { type: 'string', default: '.cache/index-builder' },
+  limit: { type: 'string' },
+  titles: { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
@@ -62,8 +65,24 @@ function currentManifest(outDir: string): IndexManifest | null {
   }
 }
 
-async function readInput(input: string, chunkWords: number, name: string | undefined): Promise<BuildInput> {
+async function readDump(values: Values, input: string, chunkWords: number): Promise<BuildInput> {
+  const titles = values.titles ? new Set(readFileSync(values.titles, 'utf8').split('\n').map((t) => t.trim()).filter(Boolean)) : undefined;
+  const limit = values.limit ? Math.round(positive(values.limit, 'limit')) : undefined;
+  const progress = terminalProgress();
+  progress.start(`reading ${basename(input)} (bytes)`, statSync(input).size);
+  const report = await readWikipediaPassages(input, chunkWords, { ...(titles && { titles }), ...(limit && { limit }), onBytes: (bytes) => progress.update(bytes) });
+  progress.stop();
+  const { pages, accepted, skipped } = report.stats;
+  console.log(`${accepted} articles of ${pages} pages -> ${report.documents.length} passages (${report.duplicates} duplicates merged)`);
+  console.log(`pages skipped: ${Object.entries(skipped).map(([reason, n]) => `${n} ${reason}`).join(', ')}${titles ? `; ${pages - accepted - Object.values(skipped).reduce((a, b) => a + b, 0)} not in --titles` : ''}`);
+  if (report.documents.length === 0) throw new Error(`${input} yielded no articles`);
+  return { name: values.name ?? basename(input), source: { kind: 'wikipedia-dump', file: basename(input), sha256: await fileSha256(input) }, documents: report.documents, chunkWords };
+}
+
+async function readInput(values: Values, input: string, chunkWords: number): Promise<BuildInput> {
   if (!existsSync(input)) throw new Error(`input file not found: ${input}`);
+  if (isWikipediaDump(input)) return readDump(values, input, chunkWords);
+  const name = values.name;
   const report = await readPassages(input, chunkWords);
   if (report.documents.length === 0) throw new Error(`${input} holds no valid passages (${report.skipped.length} bad lines)`);
   console.log(`${report.documents.length} passages from ${report.lines} lines (${report.duplicates} duplicates merged)`);
@@ -78,7 +97,7 @@ async function readInput(input: string, chunkWords: number, name: string | undef
 async function build(values: Values, input: string): Promise<void> {
   const chunkWords = Math.round(positive(values['chunk-words'], 'chunk-words'));
   const shardBytes = Math.round(positive(values['shard-mb'], 'shard-mb') * 1024 * 1024);
-  const corpus = await readInput(input, chunkWords, values.name);
+  const corpus = await readInput(values, input, chunkWords);
   const embedder = await loadEmbedder(embedderChoice(values));
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort(new Error('interrupted: run the same command again to resume')));

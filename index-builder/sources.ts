@@ -1,7 +1,7 @@
 /**
- * Reads passage sources line by line: passage JSONL (`{id, title, text}`) or HotpotQA-style benchmark
- * JSONL (`{question_text, contexts: [{title, paragraph_text}]}`), whose paragraphs become passages.
- * Every bad line is reported with its number; nothing is dropped silently.
+ * Reads passage sources: passage JSONL (`{id, title, text}`), HotpotQA-style benchmark JSONL
+ * (`{question_text, contexts: [{title, paragraph_text}]}`, whose paragraphs become passages), or a
+ * Wikipedia XML dump. Every bad line or skipped page is counted; nothing is dropped silently.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type { Document } from '../src/core/retriever.ts';
 import { PassageText, PassageTitle, parseJsonLine } from '../src/core/corpus.ts';
 import { chunkText } from './chunk.ts';
+import { readWikipediaDump, type DumpOptions, type DumpStats } from './wikipedia-dump.ts';
 
 /** A benchmark line carries all of a question's paragraphs (ten in HotpotQA, 15 k characters at most there). */
 const MAX_SOURCE_LINE_CHARS = 1_000_000;
@@ -77,4 +78,25 @@ export async function readPassages(path: string, chunkWords = 100): Promise<Read
     for (const { title, text } of found) collector.add(title, text);
   }
   return { ...report, documents: collector.documents, duplicates: collector.duplicates };
+}
+
+export interface DumpReport {
+  documents: Document[];
+  duplicates: number;
+  stats: DumpStats;
+}
+
+/** A Wikipedia XML dump (`.xml` or `.xml.bz2`), its articles chunked into passages. */
+export async function readWikipediaPassages(path: string, chunkWords: number, options: DumpOptions = {}): Promise<DumpReport> {
+  const collector = new PassageCollector(chunkWords);
+  const dump = readWikipediaDump(path, options);
+  for (;;) {
+    const next = await dump.next();
+    if (next.done) return { documents: collector.documents, duplicates: collector.duplicates, stats: next.value };
+    collector.add(next.value.title, next.value.text);
+  }
+}
+
+export function isWikipediaDump(path: string): boolean {
+  return /\.xml(\.bz2)?$/i.test(path);
 }

@@ -1,0 +1,36 @@
+/** The index-builder command as a user runs it. */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parseManifest } from '../../src/core/index-manifest.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const DUMP = fileURLToPath(new URL('../fixtures/wiki-mini.xml.bz2', import.meta.url));
+
+function buildIndex(...args: string[]) {
+  const out = mkdtempSync(join(tmpdir(), 'sdg-cli-'));
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'index-builder/cli.ts', '--out', out, '--cache-dir', join(out, '.cache'), ...args], { cwd: ROOT, encoding: 'utf8' });
+  return { out, status: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+describe('npm run build-index', () => {
+  it('indexes a Wikipedia dump, reporting what it skipped', () => {
+    const run = buildIndex('--input', DUMP, '--embedder', 'none', '--limit', '2');
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain('2 articles of 2 pages -> 2 passages');
+    const manifest = parseManifest(JSON.parse(readFileSync(join(run.out, 'manifest.json'), 'utf8')));
+    expect(manifest).toMatchObject({ source: { kind: 'wikipedia-dump', file: 'wiki-mini.xml.bz2' }, passages: { count: 2 }, vectors: null });
+  });
+
+  it('fails with a clear message and a non-zero exit for a missing input or a bad flag', () => {
+    const missing = buildIndex('--input', '/nonexistent/corpus.jsonl');
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('input file not found: /nonexistent/corpus.jsonl');
+    const badFlag = buildIndex('--input', DUMP, '--embedder', 'word2vec');
+    expect(badFlag.status).toBe(1);
+    expect(badFlag.stderr).toContain('--embedder must be use-lite or none');
+  });
+});
