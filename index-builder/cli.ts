@@ -5,8 +5,7 @@
  *   npm run build-index -- --input enwiki-latest-pages-articles.xml.bz2 --limit 20000 [--titles titles.txt]
  *   npm run build-index -- --demo      (the demo index from ../shared/data, skipped when it is current)
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { errorMessage } from '../src/core/error-message.ts';
@@ -15,9 +14,14 @@ import { buildIndex, builderKey, MANIFEST_FILE, type BuildInput, type BuildOptio
 import { loadEmbedder, type EmbedderChoice } from './embedders.ts';
 import { USE_LITE_ID } from '../src/embedders/use-lite.ts';
 import { terminalProgress } from './progress.ts';
-import { isWikipediaDump, readPassages, readWikipediaPassages } from './sources.ts';
+import { demoDownload, ensureDownload, fileSha256 } from './demo-corpus.ts';
+import { isWikipediaDump, readHotpotJson, readPassages, readWikipediaPassages, type ReadReport } from './sources.ts';
 
-const DEMO_SOURCE = resolve(import.meta.dirname, '../../shared/data/hotpotqa_dev_distractor_400.jsonl');
+const SHARED_DEMO_SOURCE = resolve(import.meta.dirname, '../../shared/data/hotpotqa_dev_distractor_400.jsonl');
+/** The demo indexes the paragraphs of this many questions: about 4,400 passages, 4½ minutes to embed. */
+const DEMO_QUESTIONS = 400;
+const DEMO_NAME = `HotpotQA demo (${DEMO_QUESTIONS} dev questions, 10 paragraphs each)`;
+const BUILDING = 'Building the demo index (HotpotQA paragraphs, USE-lite embeddings; resumable if interrupted)…';
 const USAGE = 'usage: npm run build-index -- --input <file.jsonl | dump.xml.bz2> [--out public/index] [--embedder use-lite|none] [--shard-mb 2] [--chunk-words 100] [--limit N] [--titles file]';
 
 const OPTIONS = {
@@ -47,16 +51,6 @@ function embedderChoice(values: Values): EmbedderChoice {
   return { kind };
 }
 
-function fileSha256(path: string): Promise<string> {
-  return new Promise((done, fail) => {
-    const hash = createHash('sha256');
-    createReadStream(path)
-      .on('data', (chunk) => hash.update(chunk))
-      .on('end', () => done(hash.digest('hex')))
-      .on('error', fail);
-  });
-}
-
 function currentManifest(outDir: string): IndexManifest | null {
   try {
     return parseManifest(JSON.parse(readFileSync(resolve(outDir, MANIFEST_FILE), 'utf8')));
@@ -82,8 +76,10 @@ async function readDump(values: Values, input: string, chunkWords: number): Prom
 async function readInput(values: Values, input: string, chunkWords: number): Promise<BuildInput> {
   if (!existsSync(input)) throw new Error(`input file not found: ${input}`);
   if (isWikipediaDump(input)) return readDump(values, input, chunkWords);
-  const name = values.name;
-  const report = await readPassages(input, chunkWords);
+  return corpusInput(values.name ?? basename(input), input, await readPassages(input, chunkWords), chunkWords, 'jsonl');
+}
+
+async function corpusInput(name: string, input: string, report: ReadReport, chunkWords: number, kind: IndexManifest['source']['kind']): Promise<BuildInput> {
   if (report.documents.length === 0) throw new Error(`${input} holds no valid passages (${report.skipped.length} bad lines)`);
   console.log(`${report.documents.length} passages from ${report.lines} lines (${report.duplicates} duplicates merged)`);
   if (report.skipped.length) {
@@ -91,13 +87,14 @@ async function readInput(values: Values, input: string, chunkWords: number): Pro
     for (const s of report.skipped.slice(0, 10)) console.warn(`  line ${s.line}: ${s.reason}`);
     if (report.skipped.length > 10) console.warn(`  … and ${report.skipped.length - 10} more`);
   }
-  return { name: name ?? basename(input), source: { kind: 'jsonl', file: basename(input), sha256: await fileSha256(input) }, documents: report.documents, chunkWords };
+  return { name, source: { kind, file: basename(input), sha256: await fileSha256(input) }, documents: report.documents, chunkWords };
 }
 
-async function build(values: Values, input: string): Promise<void> {
-  const chunkWords = Math.round(positive(values['chunk-words'], 'chunk-words'));
-  const shardBytes = Math.round(positive(values['shard-mb'], 'shard-mb') * 1024 * 1024);
-  const corpus = await readInput(values, input, chunkWords);
+const chunkWordsOf = (values: Values) => Math.round(positive(values['chunk-words'], 'chunk-words'));
+const shardBytesOf = (values: Values) => Math.round(positive(values['shard-mb'], 'shard-mb') * 1024 * 1024);
+
+async function build(values: Values, corpus: BuildInput): Promise<void> {
+  const shardBytes = shardBytesOf(values);
   const embedder = await loadEmbedder(embedderChoice(values));
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort(new Error('interrupted: run the same command again to resume')));
@@ -115,23 +112,32 @@ async function build(values: Values, input: string): Promise<void> {
   }
 }
 
+/** The demo index, rebuilt only when its source or the builder's settings changed. */
 async function demo(values: Values): Promise<void> {
-  if (!existsSync(DEMO_SOURCE)) {
-    if (!currentManifest(values.out)) console.warn(`No demo corpus at ${DEMO_SOURCE}: run \`npm run build-index -- --input <file>\` to make an index.`);
-    return;
-  }
   const existing = currentManifest(values.out);
-  const key = builderKey(Number(values['chunk-words']), Math.round(Number(values['shard-mb']) * 1024 * 1024), USE_LITE_ID);
-  if (existing && existing.builder === key && existing.source.sha256 === (await fileSha256(DEMO_SOURCE))) return;
-  console.log('Building the demo index (HotpotQA paragraphs, USE-lite embeddings; resumable if interrupted)…');
-  await build({ ...values, embedder: 'use-lite', name: 'HotpotQA demo (400 dev questions, 10 paragraphs each)' }, DEMO_SOURCE);
+  const key = builderKey(chunkWordsOf(values), shardBytesOf(values), USE_LITE_ID);
+  const current = (sha256: string) => existing?.builder === key && existing.source.sha256 === sha256;
+  const settings = { ...values, embedder: 'use-lite' };
+  if (existsSync(SHARED_DEMO_SOURCE)) {
+    if (current(await fileSha256(SHARED_DEMO_SOURCE))) return;
+    console.log(BUILDING);
+    const report = await readPassages(SHARED_DEMO_SOURCE, chunkWordsOf(values));
+    return build(settings, await corpusInput(DEMO_NAME, SHARED_DEMO_SOURCE, report, chunkWordsOf(values), 'jsonl'));
+  }
+  const download = demoDownload();
+  if (current(download.sha256)) return;
+  console.log(`No ../shared/data here: fetching the HotpotQA development file once (${download.url}).`);
+  const file = await ensureDownload(download, resolve(values['cache-dir'], 'downloads'), terminalProgress());
+  console.log(BUILDING);
+  const report = await readHotpotJson(file, DEMO_QUESTIONS, chunkWordsOf(values));
+  await build(settings, await corpusInput(DEMO_NAME, file, report, chunkWordsOf(values), 'hotpotqa-json'));
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: OPTIONS });
   if (values.demo) return demo(values);
   if (!values.input) throw new Error(USAGE);
-  return build(values, resolve(values.input));
+  return build(values, await readInput(values, resolve(values.input), chunkWordsOf(values)));
 }
 
 main().catch((error: unknown) => {

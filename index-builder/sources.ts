@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import type { Document } from '../src/core/retriever.ts';
@@ -99,4 +100,29 @@ export async function readWikipediaPassages(path: string, chunkWords: number, op
 
 export function isWikipediaDump(path: string): boolean {
   return /\.xml(\.bz2)?$/i.test(path);
+}
+
+const HotpotItem = z.object({ context: z.array(z.tuple([PassageTitle, z.array(z.string())])).min(1) });
+
+/**
+ * The official HotpotQA JSON (an array of `{_id, question, answer, context: [[title, sentences]]}`):
+ * the paragraphs of its first `questions` items. Sentences keep their own leading spaces, so joining
+ * them restores the paragraph.
+ */
+export async function readHotpotJson(path: string, questions: number, chunkWords: number): Promise<ReadReport> {
+  let items: unknown;
+  try {
+    items = JSON.parse(await readFile(path, 'utf8'));
+  } catch {
+    throw new Error(`${path} is not valid JSON`);
+  }
+  if (!Array.isArray(items)) throw new Error(`${path} is not a HotpotQA file (expected a JSON array)`);
+  const collector = new PassageCollector(chunkWords);
+  const skipped: ReadReport['skipped'] = [];
+  items.slice(0, questions).forEach((item, i) => {
+    const parsed = HotpotItem.safeParse(item);
+    if (!parsed.success) return void skipped.push({ line: i + 1, reason: 'not a HotpotQA question with context' });
+    for (const [title, sentences] of parsed.data.context) if (sentences.join('').trim()) collector.add(title, sentences.join(''));
+  });
+  return { documents: collector.documents, lines: Math.min(items.length, questions), duplicates: collector.duplicates, skipped };
 }

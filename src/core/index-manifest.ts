@@ -41,7 +41,7 @@ export const IndexManifest = z
     version: z.literal(INDEX_VERSION),
     name: z.string().min(1).max(200),
     source: z.object({
-      kind: z.enum(['jsonl', 'wikipedia-dump']),
+      kind: z.enum(['jsonl', 'hotpotqa-json', 'wikipedia-dump']),
       file: z.string().max(1_000),
       sha256: Sha256,
     }),

@@ -1,0 +1,130 @@
+/**
+ * A fresh clone with no ../shared beside it: `npm run predev` downloads the HotpotQA file (here from a
+ * fixture server on 127.0.0.1), checks it, and builds the demo index; offline it fails clearly.
+ */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fileFetch } from '../../index-builder/file-fetch.ts';
+import { parseManifest } from '../../src/core/index-manifest.ts';
+import { ShardedIndex } from '../../src/retrieval/sharded-index.ts';
+import { shardSource } from '../../src/retrieval/shard-source.ts';
+import { hotpotQuestions } from '../shared-data.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const FILE = 'hotpot_dev_distractor_v1.json';
+
+/** Three questions in the official file's shape: `context` is `[title, sentences]` pairs. */
+const fixture = Buffer.from(
+  JSON.stringify(hotpotQuestions(3).map((q, i) => ({ _id: `q${i}`, question: q.question_text, answer: q.answers_objects[0]?.spans[0] ?? '', context: q.contexts.map((c) => [c.title, [c.paragraph_text]]) }))),
+);
+const fixtureSha = createHash('sha256').update(fixture).digest('hex');
+
+let server: Server;
+let hits = 0;
+let url = '';
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    hits++;
+    if (req.url === `/${FILE}`) res.writeHead(200, { 'Content-Length': fixture.byteLength }).end(fixture);
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/${FILE}`;
+});
+
+const clones: string[] = [];
+
+afterAll(async () => {
+  await new Promise<void>((done) => server.close(() => done()));
+  for (const dir of clones) rmSync(dirname(dir), { recursive: true, force: true });
+});
+
+/** The parts of the project predev needs, with no ../shared beside it. */
+function freshClone(): string {
+  const dir = join(mkdtempSync(join(tmpdir(), 'sdg-clone-')), 'project');
+  mkdirSync(dir);
+  for (const part of ['package.json', 'index-builder', 'src']) cpSync(join(ROOT, part), join(dir, part), { recursive: true });
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  clones.push(dir);
+  return dir;
+}
+
+/** Asynchronous: the fixture server answers from this same process while predev runs. */
+function predev(dir: string, env: Record<string, string>): Promise<{ status: number | null; output: string }> {
+  return new Promise((done) => {
+    const child = spawn('npm', ['run', '--silent', 'predev'], { cwd: dir, env: { ...process.env, ...env } });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('close', (status) => done({ status, output }));
+  });
+}
+
+const partials = (dir: string): string[] => readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.partial') && !f.startsWith('node_modules'));
+
+describe('the demo index on a fresh clone', () => {
+  it('downloads the corpus, verifies it, builds an index that answers, and skips the work next time', async () => {
+    const dir = freshClone();
+    hits = 0;
+    const first = await predev(dir, { SDG_DEMO_CORPUS_URL: url, SDG_DEMO_CORPUS_SHA256: fixtureSha });
+    expect(first.status, first.output).toBe(0);
+    expect(first.output).toContain('fetching the HotpotQA development file');
+    expect(hits).toBe(1);
+    const indexDir = join(dir, 'public/index');
+    const manifest = parseManifest(JSON.parse(readFileSync(join(indexDir, 'manifest.json'), 'utf8')));
+    expect(manifest.source).toEqual({ kind: 'hotpotqa-json', file: FILE, sha256: fixtureSha });
+    expect(manifest.vectors?.embedder.id).toBe('use-lite');
+    const index = await ShardedIndex.open(manifest, { fetchShard: shardSource({ base: pathToFileURL(`${indexDir}/`), fetch: fileFetch }), embedder: null });
+    const gold = hotpotQuestions(1)[0]?.contexts.find((c) => c.is_supporting);
+    const hits5 = await index.search(gold?.paragraph_text ?? '', { mode: 'lexical', k: 5 });
+    expect(hits5[0]?.title).toBe(gold?.title);
+
+    const again = await predev(dir, { SDG_DEMO_CORPUS_URL: url, SDG_DEMO_CORPUS_SHA256: fixtureSha });
+    expect(again.status, again.output).toBe(0);
+    expect(again.output).not.toContain('Building');
+    expect(hits).toBe(1);
+  });
+
+  it('fetches a corrupt or half-downloaded copy again instead of indexing it', async () => {
+    const dir = freshClone();
+    const downloads = join(dir, '.cache/index-builder/downloads');
+    mkdirSync(downloads, { recursive: true });
+    writeFileSync(join(downloads, FILE), fixture.subarray(0, 100));
+    hits = 0;
+    const run = await predev(dir, { SDG_DEMO_CORPUS_URL: url, SDG_DEMO_CORPUS_SHA256: fixtureSha });
+    expect(run.status, run.output).toBe(0);
+    expect(hits).toBe(1);
+    expect(readFileSync(join(downloads, FILE)).equals(fixture)).toBe(true);
+  });
+
+  it('refuses a download whose checksum does not match, leaving nothing behind', async () => {
+    const dir = freshClone();
+    const run = await predev(dir, { SDG_DEMO_CORPUS_URL: url, SDG_DEMO_CORPUS_SHA256: 'f'.repeat(64) });
+    expect(run.status).not.toBe(0);
+    expect(run.output).toContain(`the downloaded ${FILE} is corrupt`);
+    expect(existsSync(join(dir, 'public/index/manifest.json'))).toBe(false);
+    expect(existsSync(join(dir, '.cache/index-builder/downloads', FILE))).toBe(false);
+    expect(partials(dir)).toEqual([]);
+  });
+
+  it('with no network: a clear message, a non-zero exit, nothing half-written', async () => {
+    const dir = freshClone();
+    const closed = createServer();
+    await new Promise<void>((done) => closed.listen(0, '127.0.0.1', done));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((done) => closed.close(() => done()));
+    const run = await predev(dir, { SDG_DEMO_CORPUS_URL: `http://127.0.0.1:${port}/${FILE}`, SDG_DEMO_CORPUS_SHA256: fixtureSha });
+    expect(run.status).not.toBe(0);
+    expect(run.output).toContain('no network and no local corpus: run `npm run build-index -- --input <file>`');
+    expect(existsSync(join(dir, 'public/index'))).toBe(false);
+    expect(partials(dir)).toEqual([]);
+  });
+});
