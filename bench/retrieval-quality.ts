@@ -6,12 +6,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { buildIndex, type BuildInput } from '../index-builder/build.ts';
+import { buildIndex, embeddingCachePath, embeddingText, type BuildInput } from '../index-builder/build.ts';
+import { EmbeddingCache } from '../index-builder/embedding-cache.ts';
+import { FlatFloat32Index } from './dense-scale.ts';
 import { loadEmbedder } from '../index-builder/embedders.ts';
 import { fileFetch } from '../index-builder/file-fetch.ts';
 import { readPassages } from '../index-builder/sources.ts';
 import type { Embedder } from '../src/core/embedder.ts';
-import { parseManifest } from '../src/core/index-manifest.ts';
+import { parseManifest, type IndexManifest } from '../src/core/index-manifest.ts';
 import { ShardedIndex, RETRIEVAL_MODES } from '../src/retrieval/sharded-index.ts';
 import { shardSource } from '../src/retrieval/shard-source.ts';
 import { hotpotQuestions, HOTPOT_PATH } from '../test/shared-data.ts';
@@ -68,26 +70,45 @@ export async function retrievalQuality(indexDir: string, questionCount: number, 
     const rows: QualityRow[] = [];
     for (const mode of RETRIEVAL_MODES) {
       log(`recall@5, ${mode}: ${questions.length} questions…`);
-      rows.push(await scoreMode(index, mode, questions));
+      // The first query of a mode pays for loading passage shards; it is not a query's cost.
+      await index.search(questions[0]?.question_text ?? 'warm up', { mode, k: 5 });
+      rows.push(await score(mode, questions, async (q) => (await index.search(q, { mode, k: 5 })).map((h) => h.title)));
     }
+    const float32 = await float32Reference(manifest, embedder);
+    if (float32) rows.push(await score('dense, float32 vectors', questions, float32));
     return { passages: manifest.passages.count, bytesPerPassage: bytesPerPassage(manifest), embedPassagesPerSecond: await embedThroughput(loaded.instance), buildWarmCacheMs: await warmBuild(loaded), rows };
   } finally {
     await loaded.instance.dispose();
   }
 }
 
-async function scoreMode(index: ShardedIndex, mode: (typeof RETRIEVAL_MODES)[number], questions: ReturnType<typeof hotpotQuestions>): Promise<QualityRow> {
+/** The same dense search over the unquantised vectors the builder cached: what int8 storage costs. */
+async function float32Reference(manifest: IndexManifest, embedder: Embedder): Promise<((question: string) => Promise<string[]>) | null> {
+  const spec = manifest.vectors?.embedder;
+  if (!spec) return null;
+  const { documents } = await readPassages(HOTPOT_PATH);
+  const cache = EmbeddingCache.open(embeddingCachePath(resolve('.cache/index-builder'), spec), spec.id, spec.dimension);
+  const vectors = documents.map((d) => cache.get(embeddingText(d)));
+  if (documents.length !== manifest.passages.count || vectors.some((v) => !v)) return null;
+  const flat = new Float32Array(documents.length * spec.dimension);
+  vectors.forEach((v, row) => flat.set(v ?? [], row * spec.dimension));
+  const index = new FlatFloat32Index(flat, spec.dimension);
+  return async (question) => {
+    const [query] = await embedder.embed([question], 'query');
+    return index.search(query ?? new Float32Array(spec.dimension), 5).map(({ row }) => documents[row]?.title ?? '');
+  };
+}
+
+async function score(mode: string, questions: ReturnType<typeof hotpotQuestions>, search: (question: string) => Promise<string[]>): Promise<QualityRow> {
   let recall = 0;
   let any = 0;
   const latencies: number[] = [];
-  // The first query of a mode pays for loading passage shards; it is not a query's cost.
-  await index.search(questions[0]?.question_text ?? 'warm up', { mode, k: 5 });
   for (const q of questions) {
     const gold = new Set(q.contexts.filter((c) => c.is_supporting).map((c) => c.title));
     const started = performance.now();
-    const hits = await index.search(q.question_text, { mode, k: 5 });
+    const titles = await search(q.question_text);
     latencies.push(performance.now() - started);
-    const found = new Set(hits.map((h) => h.title).filter((t) => gold.has(t)));
+    const found = new Set(titles.filter((t) => gold.has(t)));
     recall += found.size / Math.max(1, gold.size);
     if (found.size > 0) any++;
   }

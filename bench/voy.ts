@@ -45,9 +45,14 @@ export class VoyIndex implements DenseIndex {
     return new VoyIndex(voy, count);
   }
 
-  /** Voy's own serialisation, what it would take to ship its index as shards. */
+  /** Voy's own serialisation, what it would take to ship its index as shards; NaN when it cannot
+   * serialise at all (past about 60k 384-d vectors its JSON exceeds V8's 512 MB string limit). */
   serializedBytes(): number {
-    return this.voy.serialize().length;
+    try {
+      return this.voy.serialize().length;
+    } catch {
+      return NaN;
+    }
   }
 
   /** Voy returns neighbours without scores; they come back in its order, ranked best first. */

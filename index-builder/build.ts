@@ -78,6 +78,11 @@ export async function buildIndex(input: BuildInput, options: BuildOptions): Prom
   return { manifest, embedded: embedded?.computed ?? 0, fromCache: embedded?.fromCache ?? 0, bytes: writer.bytes };
 }
 
+/** One resume cache per embedder, shared by every build that uses it. */
+export function embeddingCachePath(cacheDir: string, spec: EmbedderSpec): string {
+  return join(cacheDir, `embeddings-${createHash('sha256').update(spec.id).digest('hex').slice(0, 12)}-${spec.dimension}.bin`);
+}
+
 /** The text a passage is embedded as: its title carries the topic the text often only implies. */
 export function embeddingText(document: Document): string {
   return `${document.title}\n${document.text}`;
@@ -86,7 +91,7 @@ export function embeddingText(document: Document): string {
 async function embedAll(documents: readonly Document[], embedder: NonNullable<BuildOptions['embedder']>, options: BuildOptions) {
   const { instance, spec } = embedder;
   if (instance.id !== spec.id || instance.dimension !== spec.dimension) throw new Error(`embedder ${instance.id} (${instance.dimension}-d) does not match its spec ${spec.id} (${spec.dimension}-d)`);
-  const cache = EmbeddingCache.open(join(options.cacheDir, `embeddings-${createHash('sha256').update(spec.id).digest('hex').slice(0, 12)}-${spec.dimension}.bin`), spec.id, spec.dimension);
+  const cache = EmbeddingCache.open(embeddingCachePath(options.cacheDir, spec), spec.id, spec.dimension);
   const texts = documents.map(embeddingText);
   const missing = texts.filter((text) => !cache.get(text));
   const batchSize = options.batchSize ?? 16;
