@@ -3,6 +3,7 @@
  *
  *   npm run build-index -- --input <passages.jsonl | benchmark.jsonl> [--out public/index]
  *   npm run build-index -- --input enwiki-latest-pages-articles.xml.bz2 --limit 20000 [--titles titles.txt]
+ *   npm run build-index -- --input passages.jsonl --embedder e5 [--model Xenova/e5-base-v2]
  *   npm run build-index -- --demo      (the demo index from ../shared/data, skipped when it is current)
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -22,7 +23,8 @@ const SHARED_DEMO_SOURCE = resolve(import.meta.dirname, '../../shared/data/hotpo
 const DEMO_QUESTIONS = 400;
 const DEMO_NAME = `HotpotQA demo (${DEMO_QUESTIONS} dev questions, 10 paragraphs each)`;
 const BUILDING = 'Building the demo index (HotpotQA paragraphs, USE-lite embeddings; resumable if interrupted)…';
-const USAGE = 'usage: npm run build-index -- --input <file.jsonl | dump.xml.bz2> [--out public/index] [--embedder use-lite|none] [--shard-mb 2] [--chunk-words 100] [--limit N] [--titles file]';
+const USAGE =
+  'usage: npm run build-index -- --input <file.jsonl | dump.xml.bz2> [--out public/index] [--embedder use-lite|e5|none] [--model <hub id>] [--remote-host <url>] [--model-dir <folder>] [--shard-mb 2] [--chunk-words 100] [--limit N] [--titles file]';
 
 const OPTIONS = {
   input: { type: 'string' },
@@ -33,6 +35,9 @@ const OPTIONS = {
   'shard-mb': { type: 'string', default: '2' },
   'chunk-words': { type: 'string', default: '100' },
   'cache-dir': { type: 'string', default: '.cache/index-builder' },
+  model: { type: 'string' },
+  'remote-host': { type: 'string' },
+  'model-dir': { type: 'string' },
   limit: { type: 'string' },
   titles: { type: 'string' },
 } as const;
@@ -47,8 +52,9 @@ function positive(value: string, flag: string): number {
 
 function embedderChoice(values: Values): EmbedderChoice {
   const kind = values.embedder;
-  if (kind !== 'use-lite' && kind !== 'none') throw new Error(`--embedder must be use-lite or none, got "${kind}"`);
-  return { kind };
+  if (kind !== 'use-lite' && kind !== 'e5' && kind !== 'none') throw new Error(`--embedder must be use-lite, e5 or none, got "${kind}"`);
+  if (kind !== 'e5' && (values.model || values['remote-host'] || values['model-dir'])) throw new Error('--model, --remote-host and --model-dir go with --embedder e5');
+  return { kind, ...(values.model && { model: values.model }), ...(values['remote-host'] && { remoteHost: values['remote-host'] }), ...(values['model-dir'] && { modelDir: resolve(values['model-dir']) }) };
 }
 
 function currentManifest(outDir: string): IndexManifest | null {

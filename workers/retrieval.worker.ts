@@ -11,6 +11,7 @@ import type { Embedder } from '../src/core/embedder.ts';
 import { errorMessage } from '../src/core/error-message.ts';
 import { parseManifest, type EmbedderSpec } from '../src/core/index-manifest.ts';
 import type { Passage } from '../src/core/retriever.ts';
+import { TransformersEmbedder, type TransformersEmbedderOptions } from '../src/embedders/transformers.ts';
 import { UseLiteEmbedder } from '../src/embedders/use-lite.ts';
 import { openShardCache } from '../src/retrieval/cache-storage.ts';
 import { ShardedIndex, type OpenProgress, type RetrievalMode } from '../src/retrieval/sharded-index.ts';
@@ -20,6 +21,10 @@ export interface OpenRequest {
   manifestUrl: string;
   /** Folder serving USE-lite's model.json, weight shards and vocab.json. */
   useLiteUrl: string;
+  /** Folder serving onnxruntime-web's wasm runtime, for transformers.js embedders. */
+  ortUrl: string;
+  /** A folder of self-hosted transformers.js models (`{model}/config.json`, …); without it, the hub. */
+  embeddingModelsUrl?: string;
 }
 
 export interface IndexInfo {
@@ -35,8 +40,8 @@ const MANIFEST_MAX_BYTES = 1_000_000;
 let index: ShardedIndex | null = null;
 let latestTicket = 0;
 
-async function loadEmbedder(spec: EmbedderSpec, request: OpenRequest): Promise<Embedder> {
-  if (spec.kind !== 'use-lite') throw new Error(`this app cannot embed queries with ${spec.id} yet`);
+async function loadEmbedder(spec: EmbedderSpec, request: OpenRequest, onProgress: (progress: OpenProgress) => void): Promise<Embedder> {
+  if (spec.kind === 'transformers') return loadTransformers(spec, request, onProgress);
   const wasmPaths = { 'tfjs-backend-wasm.wasm': wasmPlain, 'tfjs-backend-wasm-simd.wasm': wasmSimd, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded };
   return UseLiteEmbedder.load(async (name) => {
     const url = new URL(name, request.useLiteUrl).href;
@@ -44,6 +49,30 @@ async function loadEmbedder(spec: EmbedderSpec, request: OpenRequest): Promise<E
     if (!response.ok) throw new Error(`could not fetch ${url}: HTTP ${response.status}`);
     return new Uint8Array(await response.arrayBuffer());
   }, wasmPaths);
+}
+
+/** fp32, as the builder embeds passages: quantised query vectors would drift from the passages'. */
+function loadTransformers(spec: EmbedderSpec, request: OpenRequest, onProgress: (progress: OpenProgress) => void): Promise<Embedder> {
+  const runtime = (ext: string) => new URL(`ort-wasm-simd-threaded.asyncify.${ext}`, request.ortUrl).href;
+  return TransformersEmbedder.load({
+    model: spec.model,
+    dtype: 'fp32',
+    ...modelSource(request.embeddingModelsUrl),
+    wasmPaths: { mjs: runtime('mjs'), wasm: runtime('wasm') },
+    onProgress: ({ text, loaded, total }) => onProgress({ text, loaded: loaded ?? 0, total: total ?? 0 }),
+  });
+}
+
+/**
+ * The hub, or a self-hosted folder of `{model}/…` files. A same-origin folder is given to
+ * transformers.js as a path: it probes local models for a tokenizer only when their path is not a
+ * full URL, and would silently load none.
+ */
+function modelSource(url?: string): Pick<TransformersEmbedderOptions, 'allowRemote' | 'localModelPath' | 'remoteHost' | 'remotePathTemplate'> {
+  if (!url) return { allowRemote: true };
+  const folder = new URL(url);
+  if (folder.origin === self.location.origin) return { allowRemote: false, localModelPath: folder.pathname };
+  return { allowRemote: true, remoteHost: folder.href, remotePathTemplate: '{model}/' };
 }
 
 async function fetchJson(url: string, maxBytes: number): Promise<unknown> {
@@ -65,7 +94,7 @@ const api = {
     let embedderError: string | undefined;
     if (manifest.vectors) {
       onProgress({ text: `loading the query embedder (${manifest.vectors.embedder.id})`, loaded: 0, total: 0 });
-      embedder = await loadEmbedder(manifest.vectors.embedder, request).catch((error: unknown) => {
+      embedder = await loadEmbedder(manifest.vectors.embedder, request, onProgress).catch((error: unknown) => {
         embedderError = errorMessage(error);
         return null;
       });

@@ -9,8 +9,9 @@ import type { OpenProgress, RetrievalMode } from './sharded-index.ts';
 
 const READY_TIMEOUT_MS = 30_000;
 
-/** Where the build puts USE-lite's model files (see vite.config.ts). */
+/** Where the build puts USE-lite's model files and onnxruntime-web (see vite.config.ts). */
 const USE_LITE_PATH = 'models/use-lite/';
+const ORT_PATH = 'ort/';
 
 export class RetrievalClient implements Retriever {
   mode: RetrievalMode = 'lexical';
@@ -27,9 +28,13 @@ export class RetrievalClient implements Retriever {
     return new RetrievalClient(worker, Comlink.wrap<RetrievalWorkerApi>(worker));
   }
 
-  /** Relative URLs resolve against the page, as do the app's own USE-lite files (./models/use-lite/). */
-  open(manifestUrl: string, onProgress: (progress: OpenProgress) => void): Promise<IndexInfo> {
-    const request: OpenRequest = { manifestUrl: new URL(manifestUrl, document.baseURI).href, useLiteUrl: new URL(USE_LITE_PATH, document.baseURI).href };
+  /**
+   * Relative URLs resolve against the page, as do the app's own embedder files (USE-lite's weights,
+   * onnxruntime-web). `embeddingModelsUrl` points transformers.js at self-hosted models, not the hub.
+   */
+  open(manifestUrl: string, onProgress: (progress: OpenProgress) => void, embeddingModelsUrl?: string): Promise<IndexInfo> {
+    const page = (path: string) => new URL(path, document.baseURI).href;
+    const request: OpenRequest = { manifestUrl: page(manifestUrl), useLiteUrl: page(USE_LITE_PATH), ortUrl: page(ORT_PATH), ...(embeddingModelsUrl && { embeddingModelsUrl: page(embeddingModelsUrl) }) };
     return this.api.open(request, Comlink.proxy(onProgress));
   }
 

@@ -51,8 +51,11 @@ export class Session {
     }
   }
 
-  /** Opens an index by its manifest URL in the retrieval worker (started once, on first use). */
-  async loadIndex(manifestUrl: string): Promise<void> {
+  /**
+   * Opens an index by its manifest URL in the retrieval worker (started once, on first use). An index
+   * built with a transformers.js embedder fetches it from the hub, or from `embeddingModelsUrl`.
+   */
+  async loadIndex(manifestUrl: string, embeddingModelsUrl?: string): Promise<void> {
     this.cancel();
     this.indexReady = false;
     this.corpusState = { status: 'loading', progress: { text: `opening ${manifestUrl}` } };
@@ -60,7 +63,7 @@ export class Session {
       this.retriever ??= await RetrievalClient.start();
       const info = await this.retriever.open(manifestUrl, ({ text, loaded, total }) => {
         this.corpusState = { status: 'loading', progress: { text, loadedBytes: loaded, totalBytes: total, ...(total > 0 && { fraction: loaded / total }) } };
-      });
+      }, embeddingModelsUrl || undefined);
       this.index = info;
       this.setRetrievalMode(info.modes.includes(this.retrievalMode) ? this.retrievalMode : (info.modes[0] ?? 'lexical'));
       this.indexReady = true;

@@ -5,7 +5,7 @@
  */
 import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { build } from 'vite';
@@ -13,16 +13,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { USE_LITE_DIR } from '../../index-builder/use-lite-files.ts';
 import { parseManifest } from '../../src/core/index-manifest.ts';
 import type { Document } from '../../src/core/retriever.ts';
+import { ensureTinyBert } from '../tools/make-tiny-bert.mjs';
 import { buildSmallIndex } from '../tools/small-index.ts';
 import { launchChromium, RequestLog, serveStatic, type LaunchedChromium, type StaticServer } from './chromium.ts';
 import type { Harness } from './fixtures/retrieval-page/main.ts';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/retrieval-page/', import.meta.url));
+const ORT_DIR = fileURLToPath(new URL('../../node_modules/onnxruntime-web/dist/', import.meta.url));
 
 let outDir = '';
 let indexDir = '';
 let corruptDir = '';
 let vanishingDir = '';
+let e5Dir = '';
 let documents: Document[] = [];
 let server: StaticServer;
 let browser: LaunchedChromium;
@@ -52,7 +55,12 @@ beforeAll(async () => {
   bytes[bytes.length - 1] = (bytes[bytes.length - 1] ?? 0) ^ 0x40;
   writeFileSync(join(corruptDir, shard.path), bytes);
   vanishingDir = copyIndex();
-  server = await serveStatic({ mounts: { '/': outDir, '/index/': indexDir, '/corrupt/': corruptDir, '/vanishing/': vanishingDir, '/models/use-lite/': USE_LITE_DIR } });
+  e5Dir = mkdtempSync(join(tmpdir(), 'sdg-e5-index-'));
+  const tinyBert = ensureTinyBert();
+  await buildSmallIndex(e5Dir, 4, 16 * 1024, { kind: 'e5', model: basename(tinyBert), modelDir: dirname(tinyBert) });
+  server = await serveStatic({
+    mounts: { '/': outDir, '/index/': indexDir, '/corrupt/': corruptDir, '/vanishing/': vanishingDir, '/e5/': e5Dir, '/models/use-lite/': USE_LITE_DIR, '/hf/': dirname(tinyBert), '/ort/': ORT_DIR },
+  });
   browser = await launchChromium();
   requests = new RequestLog(browser.context);
 });
@@ -60,7 +68,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.close();
-  for (const dir of [outDir, indexDir, corruptDir, vanishingDir]) if (dir) rmSync(dir, { recursive: true, force: true });
+  for (const dir of [outDir, indexDir, corruptDir, vanishingDir, e5Dir]) if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 async function harnessPage(): Promise<Page> {
@@ -78,7 +86,7 @@ function ok<T>(outcome: { ok: T } | { error: string }): T {
 describe('the retrieval worker in Chromium', () => {
   it('opens the index with progress and finds a passage by its content in every mode', async () => {
     const page = await harnessPage();
-    const { info, progress } = ok(await call(page, 'open', '/index/manifest.json'));
+    const { info, progress } = ok(await call(page, 'open', { manifestUrl: '/index/manifest.json' }));
     expect(info).toMatchObject({ passages: documents.length, modes: ['hybrid', 'lexical', 'dense'], embedder: 'use-lite', denseUnavailable: null });
     expect(progress).toBeGreaterThan(0);
     const target = documents[11];
@@ -92,9 +100,31 @@ describe('the retrieval worker in Chromium', () => {
     await page.close();
   });
 
+  it('embeds queries with the transformers.js model an index was built with, from self-hosted files', async () => {
+    const page = await harnessPage();
+    const { info } = ok(await call(page, 'open', { manifestUrl: '/e5/manifest.json', embeddingModelsUrl: '/hf/' }));
+    expect(info).toMatchObject({ embedder: 'transformers:tiny-bert', modes: ['hybrid', 'lexical', 'dense'], denseUnavailable: null });
+    const target = documents[5];
+    if (!target) throw new Error('index too small');
+    // Random weights rank nothing by meaning, but the passage's own text (as the builder embedded it)
+    // must come out on top: the browser embeds exactly as Node did.
+    const hits = ok(await call(page, 'search', { query: `${target.title}\n${target.text}`, mode: 'dense', k: 3 }));
+    expect(hits[0]?.id).toBe(target.id);
+    expect(requests.offMachine()).toEqual([]);
+    await page.close();
+  });
+
+  it("says why dense search is off when the index's embedding model cannot be fetched", async () => {
+    const page = await harnessPage();
+    const { info } = ok(await call(page, 'open', { manifestUrl: '/e5/manifest.json', embeddingModelsUrl: '/no-models-here/' }));
+    expect(info.modes).toEqual(['lexical']);
+    expect(info.denseUnavailable).toMatch(/could not load the embedding model tiny-bert/);
+    await page.close();
+  });
+
   it('drops a query overtaken by a newer one', async () => {
     const page = await harnessPage();
-    ok(await call(page, 'open', '/index/manifest.json'));
+    ok(await call(page, 'open', { manifestUrl: '/index/manifest.json' }));
     const [first, second] = await call(page, 'overtake', { first: 'who directed the film', second: 'which city hosted the games', mode: 'dense' });
     expect(first).toEqual({ error: expect.stringContaining('newer query') });
     expect(ok(second)).toHaveLength(3);
@@ -103,19 +133,19 @@ describe('the retrieval worker in Chromium', () => {
 
   it('refuses an index with a corrupt shard, naming the shard', async () => {
     const page = await harnessPage();
-    const outcome = await call(page, 'open', '/corrupt/manifest.json');
+    const outcome = await call(page, 'open', { manifestUrl: '/corrupt/manifest.json' });
     expect(outcome).toEqual({ error: expect.stringMatching(/index shard vectors-000-[0-9a-f]+\.bin is corrupt/) });
     await page.close();
   });
 
   it('opens an index again from its cache once the server no longer has the shards', async () => {
     const first = await harnessPage();
-    ok(await call(first, 'open', '/vanishing/manifest.json'));
+    ok(await call(first, 'open', { manifestUrl: '/vanishing/manifest.json' }));
     await first.close();
     const manifest = parseManifest(JSON.parse(readFileSync(join(vanishingDir, 'manifest.json'), 'utf8')));
     for (const shard of [...manifest.passages.shards, ...manifest.lexical.shards, ...(manifest.vectors?.shards ?? [])]) unlinkSync(join(vanishingDir, shard.path));
     const again = await harnessPage();
-    const { info } = ok(await call(again, 'open', '/vanishing/manifest.json'));
+    const { info } = ok(await call(again, 'open', { manifestUrl: '/vanishing/manifest.json' }));
     expect(info.passages).toBe(documents.length);
     expect(ok(await call(again, 'search', { query: documents[3]?.text ?? '', mode: 'lexical', k: 1 }))[0]?.id).toBe(documents[3]?.id);
     await again.close();

@@ -1,18 +1,18 @@
-/** A real index (USE-lite vectors, BM25, checksummed shards) over the paragraphs of the first few
+/** A real index (USE-lite vectors unless told otherwise, BM25, checksummed shards) over the paragraphs of the first few
  * shared HotpotQA questions: what the browser tests serve as `/index/`. */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildIndex } from '../../index-builder/build.ts';
-import { loadEmbedder } from '../../index-builder/embedders.ts';
+import { loadEmbedder, type EmbedderChoice } from '../../index-builder/embedders.ts';
 import { readPassages } from '../../index-builder/sources.ts';
 import type { Document } from '../../src/core/retriever.ts';
 import { hotpotQuestions } from '../shared-data.ts';
 
-export async function buildSmallIndex(outDir: string, questions: number, shardBytes = 16 * 1024): Promise<Document[]> {
+export async function buildSmallIndex(outDir: string, questions: number, shardBytes = 16 * 1024, embedderChoice: EmbedderChoice = { kind: 'use-lite' }): Promise<Document[]> {
   const source = join(outDir, 'source.jsonl');
   writeFileSync(source, hotpotQuestions(questions).map((q) => JSON.stringify(q)).join('\n'));
   const { documents } = await readPassages(source);
-  const embedder = await loadEmbedder({ kind: 'use-lite' });
+  const embedder = await loadEmbedder(embedderChoice);
   try {
     await buildIndex(
       { name: `HotpotQA, ${questions} questions`, source: { kind: 'jsonl', file: 'source.jsonl', sha256: '0'.repeat(64) }, documents, chunkWords: 100 },

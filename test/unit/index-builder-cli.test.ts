@@ -2,10 +2,11 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseManifest } from '../../src/core/index-manifest.ts';
+import { ensureTinyBert } from '../tools/make-tiny-bert.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DUMP = fileURLToPath(new URL('../fixtures/wiki-mini.xml.bz2', import.meta.url));
@@ -25,12 +26,21 @@ describe('npm run build-index', () => {
     expect(manifest).toMatchObject({ source: { kind: 'wikipedia-dump', file: 'wiki-mini.xml.bz2' }, passages: { count: 2 }, vectors: null });
   });
 
+  it('embeds with a transformers.js model from a local folder when asked for e5', () => {
+    const model = ensureTinyBert();
+    const run = buildIndex('--input', DUMP, '--embedder', 'e5', '--model', basename(model), '--model-dir', dirname(model));
+    expect(run.status, run.stderr).toBe(0);
+    const manifest = parseManifest(JSON.parse(readFileSync(join(run.out, 'manifest.json'), 'utf8')));
+    expect(manifest.vectors?.embedder).toEqual({ kind: 'transformers', id: 'transformers:tiny-bert', model: 'tiny-bert', dimension: 32 });
+    expect(manifest.builder).toContain('embedder=transformers:tiny-bert');
+  });
+
   it('fails with a clear message and a non-zero exit for a missing input or a bad flag', () => {
     const missing = buildIndex('--input', '/nonexistent/corpus.jsonl');
     expect(missing.status).toBe(1);
     expect(missing.stderr).toContain('input file not found: /nonexistent/corpus.jsonl');
     const badFlag = buildIndex('--input', DUMP, '--embedder', 'word2vec');
     expect(badFlag.status).toBe(1);
-    expect(badFlag.stderr).toContain('--embedder must be use-lite or none');
+    expect(badFlag.stderr).toContain('--embedder must be use-lite, e5 or none');
   });
 });
