@@ -10,10 +10,12 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { errorMessage } from '../src/core/error-message.ts';
+import { CATALOG_FILE } from '../src/core/index-catalog.ts';
 import { parseManifest, type IndexManifest } from '../src/core/index-manifest.ts';
 import { buildIndex, builderKey, MANIFEST_FILE, type BuildInput, type BuildOptions } from './build.ts';
 import { loadEmbedder, type EmbedderChoice } from './embedders.ts';
 import { USE_LITE_ID } from '../src/embedders/use-lite.ts';
+import { registerIndex } from './catalog.ts';
 import { terminalProgress } from './progress.ts';
 import { demoDownload, ensureDownload, fileSha256 } from './demo-corpus.ts';
 import { isWikipediaDump, readHotpotJson, readPassages, readWikipediaPassages, type ReadReport } from './sources.ts';
@@ -113,6 +115,7 @@ async function build(values: Values, corpus: BuildInput): Promise<void> {
     const shards = manifest.passages.shards.length + manifest.lexical.shards.length + (manifest.vectors?.shards.length ?? 0);
     console.log(`${manifest.passages.count} passages, ${shards} shards, ${(report.bytes / 1e6).toFixed(1)} MB (${Math.round(report.bytes / manifest.passages.count)} bytes/passage) -> ${options.outDir} in ${seconds} s`);
     if (embedder) console.log(`embeddings (${embedder.spec.id}): ${report.embedded} computed, ${report.fromCache} from the resume cache`);
+    if (registerIndex(resolve('public'), options.outDir, manifest)) console.log(`listed in public/${CATALOG_FILE}: the app offers it under "Index"`);
   } finally {
     await embedder?.instance.dispose();
   }
@@ -122,7 +125,12 @@ async function build(values: Values, corpus: BuildInput): Promise<void> {
 async function demo(values: Values): Promise<void> {
   const existing = currentManifest(values.out);
   const key = builderKey(chunkWordsOf(values), shardBytesOf(values), USE_LITE_ID);
-  const current = (sha256: string) => existing?.builder === key && existing.source.sha256 === sha256;
+  const current = (sha256: string) => {
+    const fresh = existing?.builder === key && existing.source.sha256 === sha256;
+    // Catalogues from before an index existed (or edited by hand) get their demo entry back.
+    if (fresh && existing) registerIndex(resolve('public'), resolve(values.out), existing);
+    return fresh;
+  };
   const settings = { ...values, embedder: 'use-lite' };
   if (existsSync(SHARED_DEMO_SOURCE)) {
     if (current(await fileSha256(SHARED_DEMO_SOURCE))) return;

@@ -6,6 +6,7 @@ import type { LlmEngine, LoadProgress } from '../core/engine.ts';
 import { runAgent, type AgentEvent, type EndReason, type RunStats } from '../core/agent.ts';
 import { alwaysSearch } from '../core/policy.ts';
 import { errorMessage } from '../core/error-message.ts';
+import { CATALOG_FILE, parseCatalog, type CatalogEntry } from '../core/index-catalog.ts';
 import { loadEngine, type EngineSettings } from '../engines/load.ts';
 import { RetrievalClient } from '../retrieval/retrieval-client.ts';
 import type { RetrievalMode } from '../retrieval/sharded-index.ts';
@@ -28,6 +29,8 @@ export class Session {
   stats = $state<RunStats | null>(null);
 
   private engine: LlmEngine | null = null;
+  /** The indexes built into this app (`indexes.json`), for the index picker. */
+  catalog = $state.raw<CatalogEntry[]>([]);
   /** The open index: its modes, and why dense search is off when it is. */
   index = $state<IndexInfo | null>(null);
   /** Lexical by default: on the demo index (USE-lite vectors) recall@5 of the gold paragraphs over 400
@@ -48,6 +51,16 @@ export class Session {
       this.engineState = { status: 'ready', label: this.engine.label };
     } catch (error) {
       this.engineState = { status: 'error', message: errorMessage(error) };
+    }
+  }
+
+  /** Reads the list of built indexes; without one, the picker simply stays hidden. */
+  async loadCatalog(): Promise<void> {
+    try {
+      const response = await fetch(CATALOG_FILE);
+      this.catalog = response.ok ? parseCatalog(await response.json()) : [];
+    } catch {
+      this.catalog = [];
     }
   }
 

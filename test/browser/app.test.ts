@@ -3,7 +3,7 @@
  * random-weight Qwen3 model, the retrieval worker over an index of the shared HotpotQA paragraphs, a question in and a
  * bounded trace out, with nothing leaving 127.0.0.1.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,7 +32,13 @@ beforeAll(async () => {
   indexDir = mkdtempSync(join(tmpdir(), 'sdg-index-'));
   await build({ root: ROOT, logLevel: 'warn', build: { outDir, emptyOutDir: true, reportCompressedSize: false } });
   await buildSmallIndex(indexDir, 10);
-  server = await serveStatic({ mounts: { '/': outDir, '/index/': indexDir, '/models/': dirname(modelPath) } });
+  // What the index builder writes when a second index is built under public/.
+  const catalog = [
+    { path: 'index/manifest.json', name: 'Demo', passages: 1, embedder: 'use-lite' },
+    { path: 'second/manifest.json', name: 'Second index', passages: 1, embedder: null },
+  ];
+  writeFileSync(join(outDir, 'indexes.json'), JSON.stringify({ indexes: catalog }));
+  server = await serveStatic({ mounts: { '/': outDir, '/index/': indexDir, '/second/': indexDir, '/models/': dirname(modelPath) } });
   browser = await launchChromium();
   requests = new RequestLog(browser.context);
   browser.context.on('weberror', (error) => pageErrors.push(error.error().message));
@@ -85,6 +91,18 @@ describe('the app answers a question with the real engine (tiny model, CPU)', ()
 
     expect(requests.offMachine()).toEqual([]);
     expect(pageErrors).toEqual([]);
+    await page.close();
+  });
+
+  it('offers every index listed in indexes.json and opens the one picked', async () => {
+    const page = await openReadyApp();
+    const options = page.locator('select[name=index-choice] option');
+    expect(await options.allTextContents()).toEqual(['Demo · 1 passages · use-lite', 'Second index · 1 passages · no vectors']);
+    const opened = page.waitForRequest((r) => r.url().endsWith('/second/manifest.json'));
+    await page.selectOption('select[name=index-choice]', 'second/manifest.json');
+    await opened;
+    await page.waitForSelector('[data-testid=corpus-status][data-status=ready]');
+    expect(await page.inputValue('input[name=index]')).toBe('./second/manifest.json');
     await page.close();
   });
 
