@@ -95,14 +95,20 @@ async function embedAll(documents: readonly Document[], embedder: NonNullable<Bu
   const texts = documents.map(embeddingText);
   const missing = texts.filter((text) => !cache.get(text));
   const batchSize = options.batchSize ?? 16;
+  const batches = Array.from({ length: Math.ceil(missing.length / batchSize) }, (_, i) => missing.slice(i * batchSize, (i + 1) * batchSize));
   options.progress?.start(`embedding with ${spec.id}`, missing.length);
-  for (let start = 0; start < missing.length; start += batchSize) {
-    options.signal?.throwIfAborted();
-    const batch = missing.slice(start, start + batchSize);
-    const vectors = await instance.embed(batch, 'passage');
-    cache.append(batch.map((text, i) => ({ text, vector: vectors[i] ?? new Float32Array(0) })));
-    options.progress?.update(start + batch.length);
-  }
+  let done = 0;
+  // Up to `parallelism` batches in flight; each is cached as soon as it is back, so a killed build
+  // loses at most the batches that were running.
+  const embedNext = async (): Promise<void> => {
+    for (let batch = batches.shift(); batch; batch = batches.shift()) {
+      options.signal?.throwIfAborted();
+      const vectors = await instance.embed(batch, 'passage');
+      cache.append(batch.map((text, i) => ({ text, vector: vectors[i] ?? new Float32Array(0) })));
+      options.progress?.update((done += batch.length));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, instance.parallelism ?? 1) }, embedNext));
   options.progress?.stop();
   const vectors = texts.map((text) => cache.get(text) ?? new Float32Array(0));
   return { vectors, computed: missing.length, fromCache: texts.length - missing.length };

@@ -10,6 +10,8 @@ export interface Embedder {
   /** Stable id recorded in the index manifest, e.g. `use-lite` or `transformers:Xenova/e5-small-v2`. */
   readonly id: string;
   readonly dimension: number;
+  /** How many `embed` calls it can work on at once (a pool of workers); 1 when absent. */
+  readonly parallelism?: number;
   /** One unit-length vector per text, in order. */
   embed(texts: readonly string[], kind: EmbedKind): Promise<Float32Array[]>;
   dispose(): Promise<void>;
