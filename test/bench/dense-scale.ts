@@ -2,11 +2,12 @@
  * Dense top-10 search at scale on synthetic vectors: the int8 flat scan the app uses, against voy-search
  * and a float32 flat scan. Each query is a stored row plus noise, so "found" means its row ranked first.
  */
-import { FlatInt8Index } from '../src/retrieval/flat-index.ts';
-import type { DenseIndex } from '../src/retrieval/dense-index.ts';
-import type { Int8Vectors } from '../src/retrieval/vectors.ts';
-import { normalize, quantizeInt8 } from '../src/retrieval/vectors.ts';
-import { percentile } from './retrieval-quality.ts';
+import { FlatInt8Index } from '../../src/retrieval/flat-index.ts';
+import type { DenseIndex } from '../../src/retrieval/dense-index.ts';
+import type { Int8Vectors } from '../../src/retrieval/vectors.ts';
+import { normalize, quantizeInt8 } from '../../src/retrieval/vectors.ts';
+import { seededRandom } from '../../src/core/noise.ts';
+import { percentile } from '../../src/core/stats.ts';
 import { VoyIndex } from './voy.ts';
 
 export interface DenseScaleRow {
@@ -23,25 +24,13 @@ export interface DenseScaleRow {
   note?: string;
 }
 
-/** Deterministic (mulberry32): the same vectors on every run and machine. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function randomUnit(random: () => number, dimension: number): Float32Array {
   return normalize(Float32Array.from({ length: dimension }, () => random() * 2 - 1));
 }
 
 /** Generated a block at a time straight into int8: 1M float32 rows at once would be 1.5 GB. */
 function syntheticInt8(count: number, dimension: number, seed: number): Int8Vectors {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const codes = new Int8Array(count * dimension);
   const scales = new Float32Array(count);
   const block = 10_000;
@@ -55,7 +44,7 @@ function syntheticInt8(count: number, dimension: number, seed: number): Int8Vect
 }
 
 function queriesNear(vectors: Int8Vectors, count: number, seed: number): { row: number; query: Float32Array }[] {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const n = vectors.scales.length;
   const { dimension } = vectors;
   return Array.from({ length: count }, () => {

@@ -6,18 +6,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { buildIndex, embeddingCachePath, embeddingText, type BuildInput } from '../index-builder/build.ts';
-import { EmbeddingCache } from '../index-builder/embedding-cache.ts';
+import { buildIndex, embeddingCachePath, embeddingText, type BuildInput } from '../../index-builder/build.ts';
+import { EmbeddingCache } from '../../index-builder/embedding-cache.ts';
 import { FlatFloat32Index } from './dense-scale.ts';
-import { loadEmbedder } from '../index-builder/embedders.ts';
-import { fileFetch } from '../index-builder/file-fetch.ts';
-import { readPassages } from '../index-builder/sources.ts';
-import type { Embedder } from '../src/core/embedder.ts';
-import { parseManifest, type IndexManifest } from '../src/core/index-manifest.ts';
-import { ShardedIndex, RETRIEVAL_MODES } from '../src/retrieval/sharded-index.ts';
-import { shardSource } from '../src/retrieval/shard-source.ts';
-import { hotpotQuestions, HOTPOT_PATH } from '../test/shared-data.ts';
+import { loadEmbedder } from '../../index-builder/embedders.ts';
+import { fileFetch } from '../../index-builder/file-fetch.ts';
+import { readPassages } from '../../index-builder/sources.ts';
+import type { Embedder } from '../../src/core/embedder.ts';
+import { parseManifest, type IndexManifest } from '../../src/core/index-manifest.ts';
+import { ShardedIndex, RETRIEVAL_MODES } from '../../src/retrieval/sharded-index.ts';
+import { shardSource } from '../../src/retrieval/shard-source.ts';
+import { hotpotQuestions, HOTPOT_PATH } from '../shared-data.ts';
 import { readFile } from 'node:fs/promises';
+import { percentile } from '../../src/core/stats.ts';
 
 export interface QualityRow {
   mode: string;
@@ -36,11 +37,6 @@ export interface QualityReport {
   embedPassagesPerSecond: number;
   buildWarmCacheMs: number;
   rows: QualityRow[];
-}
-
-export function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
 /** Queries are embedded once and reused by the dense and hybrid runs. */

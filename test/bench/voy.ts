@@ -5,8 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { DenseHit, DenseIndex } from '../src/retrieval/dense-index.ts';
-import { dequantizeRow, type Int8Vectors } from '../src/retrieval/vectors.ts';
+import type { DenseHit, DenseIndex } from '../../src/retrieval/dense-index.ts';
+import { dequantizeRow, type Int8Vectors } from '../../src/retrieval/vectors.ts';
 
 type VoyModule = typeof import('voy-search');
 

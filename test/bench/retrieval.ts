@@ -1,6 +1,6 @@
 /**
  * `npm run bench:retrieval`: recall, latency and size of retrieval on the demo index, and dense search
- * at 10k / 100k / 1M synthetic vectors. Prints tables and writes bench/results/retrieval.json.
+ * at 10k / 100k / 1M synthetic vectors. Prints tables and writes .cache/bench/retrieval.json.
  *
  *   npm run bench:retrieval [-- --questions 400 --sizes 10000,100000,1000000 --dim 384 --queries 30]
  */
@@ -34,5 +34,5 @@ console.log(`\nDense top-10 on synthetic ${values.dim}-d vectors (${values.queri
 const ms = (x: number) => (Number.isNaN(x) ? '–' : x.toFixed(1));
 console.table(scale.map((r) => ({ index: r.index, vectors: r.vectors, 'build ms': ms(r.buildMs), 'bytes/vector': ms(r.bytesPerVector), 'p50 ms': ms(r.p50Ms), 'p95 ms': ms(r.p95Ms), 'top-1': Number.isNaN(r.top1) ? '–' : r.top1.toFixed(2), note: r.note ?? '' })));
 
-mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/retrieval.json', JSON.stringify({ quality, scale }, null, 1));
+mkdirSync('.cache/bench', { recursive: true });
+writeFileSync('.cache/bench/retrieval.json', JSON.stringify({ quality, scale }, null, 1));
