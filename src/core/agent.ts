@@ -92,7 +92,8 @@ export type AgentEvent =
   | { type: 'answer'; turn: number; text: string; grounded: boolean }
   | { type: 'stats'; stats: RunStats }
   | { type: 'error'; message: string }
-  | { type: 'end'; reason: EndReason; answer?: string; stats: RunStats };
+  /** `transcript` is the conversation as the model saw it, its final turn included (for SFT exports). */
+  | { type: 'end'; reason: EndReason; answer?: string; stats: RunStats; transcript: ChatMessage[] };
 
 const STOP = ['</search>', '</answer>'];
 
@@ -156,7 +157,7 @@ class AgentRun {
       // A consumer that stops iterating early must not leave an engine call running.
       this.controller.abort();
     }
-    yield { type: 'end', reason: outcome.end, ...(outcome.answer !== undefined && { answer: outcome.answer }), stats: this.snapshot() };
+    yield { type: 'end', reason: outcome.end, ...(outcome.answer !== undefined && { answer: outcome.answer }), stats: this.snapshot(), transcript: [...this.messages] };
   }
 
   private abortReason(): EndReason | null {
@@ -215,6 +216,7 @@ class AgentRun {
     const action = read.action as Action;
     if (action.kind === 'answer') {
       yield { type: 'answer', turn, text: action.text, grounded: this.stats.searches > 0 };
+      this.messages.push({ role: 'assistant', content: read.kept });
       return { end: 'answered', answer: action.text };
     }
     const information = yield* this.search(turn, action.query);

@@ -34,7 +34,11 @@ export async function* streamWhile<T, R>(start: (emit: (item: T) => void) => Pro
  * its signal cannot hang a run past a cancel or a deadline.
  */
 export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
+  if (signal.aborted) {
+    // The abandoned call may still reject (a cancelled engine does): that is expected, not unhandled.
+    promise.catch(() => undefined);
+    return Promise.reject(signal.reason);
+  }
   return new Promise<T>((resolve, reject) => {
     const onAbort = (): void => reject(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
