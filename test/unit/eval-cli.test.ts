@@ -1,0 +1,110 @@
+/**
+ * `npm run eval` end to end in Node: a real index (USE-lite, BM25), the shared HotpotQA questions, and
+ * an OpenAI-compatible server on 127.0.0.1 scripted to search once and then answer. The script checks
+ * the runner and the CLI (files, numbers, resume), not a model.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hotpotQuestions } from '../shared-data.ts';
+import { buildSmallIndex } from '../tools/small-index.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const questions = hotpotQuestions(3);
+/** The scripted model answers the first question right and the others wrong. */
+const answerFor = (question: string) => (question.includes(questions[0]?.question_text ?? '-') ? (questions[0]?.answers_objects[0]?.spans[0] ?? '') : 'Atlantis');
+
+let server: Server;
+let baseUrl = '';
+let indexDir = '';
+let dataset = '';
+const asked: string[] = [];
+
+beforeAll(async () => {
+  indexDir = mkdtempSync(join(tmpdir(), 'sdg-eval-index-'));
+  await buildSmallIndex(indexDir, 3);
+  dataset = join(indexDir, 'questions.jsonl');
+  writeFileSync(dataset, questions.map((q) => JSON.stringify(q)).join('\n'));
+  server = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c: Buffer) => (raw += c.toString()));
+    req.on('end', () => {
+      const { messages } = JSON.parse(raw) as { messages: { role: string; content: string }[] };
+      const question = messages[1]?.content ?? '';
+      const searched = messages.some((m) => m.content.startsWith('<information>'));
+      if (!searched) asked.push(question);
+      const reply = searched ? `<answer>${answerFor(question)}</answer>` : `<search>${question.slice(0, 60)}</search>`;
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(`data: ${JSON.stringify({ choices: [{ delta: { content: reply } }] })}\n\n`);
+      res.write(`data: ${JSON.stringify({ choices: [{ delta: {}, finish_reason: 'stop' }], usage: { prompt_tokens: 100, completion_tokens: 10 } })}\n\n`);
+      res.end('data: [DONE]\n\n');
+    });
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+});
+
+afterAll(() => new Promise<void>((done) => server.close(() => done())));
+
+/** Asynchronous: the scripted server answers from this process while the CLI runs. */
+function evalCli(...args: string[]): Promise<{ status: number | null; output: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/eval.ts', '--dataset', dataset, '--base-url', baseUrl, '--model', 'scripted', '--index', indexDir, ...args], { cwd: ROOT });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    child.on('close', (status) => done({ status, output }));
+  });
+}
+
+describe('npm run eval', () => {
+  it('scores a run, writes every export, and resumes without redoing finished questions', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'sdg-eval-out-'));
+    const first = await evalCli('--out', out, '--limit', '1');
+    expect(first.status, first.output).toBe(0);
+    asked.length = 0;
+    const second = await evalCli('--out', out, '--limit', '3');
+    expect(second.status, second.output).toBe(0);
+    expect(second.output).toContain('resuming: 1 of 3 questions already done');
+    expect(asked).toEqual([expect.stringContaining(questions[1]?.question_text ?? '?'), expect.stringContaining(questions[2]?.question_text ?? '?')]);
+
+    const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { summary: { questions: number; f1: number; em: number; searchesPerQuestion: number; tokensPerQuestion: number }; results: { f1: number; prediction: string }[] };
+    expect(json.summary).toMatchObject({ questions: 3, searchesPerQuestion: 1, tokensPerQuestion: 220 });
+    expect(json.results.map((r) => r.prediction)).toEqual([answerFor(questions[0]?.question_text ?? ''), 'Atlantis', 'Atlantis']);
+    expect(json.summary.f1).toBeCloseTo(json.results.reduce((s, r) => s + r.f1, 0) / 3);
+    expect(json.summary.em).toBeCloseTo(1 / 3);
+    expect(readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\r\n')).toHaveLength(4);
+    expect(readFileSync(join(out, 'traces.jsonl'), 'utf8').trim().split('\n')).toHaveLength(3);
+    // Only the right, grounded answer survives the ASP filter.
+    expect(readFileSync(join(out, 'sft.jsonl'), 'utf8').trim().split('\n')).toHaveLength(1);
+    expect(second.output).toMatch(/ASP filter: kept 1 of 3 traces/);
+  });
+
+  it('refuses to mix runs with different settings, and reports bad flags clearly', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'sdg-eval-out-'));
+    expect((await evalCli('--out', out, '--limit', '1')).status).toBe(0);
+    const mixed = await evalCli('--out', out, '--limit', '1', '--top-k', '5');
+    expect(mixed.status).toBe(1);
+    expect(mixed.output).toContain('holds a run with other settings');
+    const bad = await evalCli('--out', out, '--retrieval', 'telepathy');
+    expect(bad.output).toContain('--retrieval must be one of hybrid, lexical, dense');
+  });
+
+  it('stops at an unreachable server, keeping nothing it could not score', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'sdg-eval-out-'));
+    const child = await new Promise<{ status: number | null; output: string }>((done) => {
+      const run = spawn(process.execPath, ['--import', 'tsx', 'src/cli/eval.ts', '--dataset', dataset, '--base-url', 'http://127.0.0.1:9/v1', '--model', 'm', '--index', indexDir, '--out', out], { cwd: ROOT });
+      let output = '';
+      run.stderr.on('data', (c: Buffer) => (output += c.toString()));
+      run.on('close', (status) => done({ status, output }));
+    });
+    expect(child.status).toBe(1);
+    expect(child.output).toMatch(/question .+ failed: .*the 0 finished questions are kept/);
+    expect(() => readFileSync(join(out, 'results.jsonl'))).toThrow();
+  });
+});
