@@ -20,6 +20,7 @@ import { USE_LITE_ID } from '../src/embedders/use-lite.ts';
 import { registerIndex } from './catalog.ts';
 import { terminalProgress } from './progress.ts';
 import { demoDownload, ensureDownload, fileSha256 } from './demo-corpus.ts';
+import { QUESTIONS_FILE, writeDemoQuestions } from './demo-questions.ts';
 import { isWikipediaDump, readHotpotJson, readPassages, readWikipediaPassages, type ReadReport } from './sources.ts';
 
 const SHARED_DEMO_SOURCE = resolve(import.meta.dirname, '../../shared/data/hotpotqa_dev_distractor_400.jsonl');
@@ -142,19 +143,30 @@ async function demo(values: Values): Promise<void> {
     return fresh;
   };
   const settings = { ...values, embedder: 'use-lite' };
+  // The benchmark page's questions go with the index: rewritten whenever the index is.
+  const withQuestions = (kind: 'jsonl' | 'hotpotqa-json', path: string, rebuilt: boolean) => {
+    if (rebuilt || !existsSync(resolve(values.out, QUESTIONS_FILE))) writeDemoQuestions(resolve(values.out), { kind, path }, DEMO_QUESTIONS);
+  };
   if (existsSync(SHARED_DEMO_SOURCE)) {
-    if (current(await fileSha256(SHARED_DEMO_SOURCE))) return;
-    console.log(BUILDING);
-    const report = await readPassages(SHARED_DEMO_SOURCE, chunkWordsOf(values));
-    return build(settings, await corpusInput(DEMO_NAME, SHARED_DEMO_SOURCE, report, chunkWordsOf(values), 'jsonl'));
+    const stale = !current(await fileSha256(SHARED_DEMO_SOURCE));
+    if (stale) {
+      console.log(BUILDING);
+      const report = await readPassages(SHARED_DEMO_SOURCE, chunkWordsOf(values));
+      await build(settings, await corpusInput(DEMO_NAME, SHARED_DEMO_SOURCE, report, chunkWordsOf(values), 'jsonl'));
+    }
+    return withQuestions('jsonl', SHARED_DEMO_SOURCE, stale);
   }
   const download = demoDownload();
-  if (current(download.sha256)) return;
+  if (current(download.sha256) && existsSync(resolve(values.out, QUESTIONS_FILE))) return;
   console.log(`No ../shared/data here: fetching the HotpotQA development file once (${download.url}).`);
   const file = await ensureDownload(download, resolve(values['cache-dir'], 'downloads'), terminalProgress());
-  console.log(BUILDING);
-  const report = await readHotpotJson(file, DEMO_QUESTIONS, chunkWordsOf(values));
-  await build(settings, await corpusInput(DEMO_NAME, file, report, chunkWordsOf(values), 'hotpotqa-json'));
+  const stale = !current(download.sha256);
+  if (stale) {
+    console.log(BUILDING);
+    const report = await readHotpotJson(file, DEMO_QUESTIONS, chunkWordsOf(values));
+    await build(settings, await corpusInput(DEMO_NAME, file, report, chunkWordsOf(values), 'hotpotqa-json'));
+  }
+  withQuestions('hotpotqa-json', file, stale);
 }
 
 async function main(): Promise<void> {

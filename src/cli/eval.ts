@@ -16,7 +16,7 @@ import { fileFetch } from '../../index-builder/file-fetch.ts';
 import { loadEmbedder, type EmbedderChoice } from '../../index-builder/embedders.ts';
 import { terminalProgress } from '../../index-builder/progress.ts';
 import { DEFAULT_FILTER, filterTraces, sftJsonl } from '../core/asp-filter.ts';
-import { runBenchmark, summarize, type QuestionResult } from '../core/benchmark.ts';
+import { failureOf, finishedIds, runBenchmark, summarize, type QuestionResult } from '../core/benchmark.ts';
 import { parseDataset } from '../core/datasets.ts';
 import { errorMessage } from '../core/error-message.ts';
 import { parseManifest, type EmbedderSpec } from '../core/index-manifest.ts';
@@ -126,7 +126,7 @@ async function main(): Promise<void> {
   if (selected.length === 0) throw new Error(`${settings.dataset} holds no valid questions`);
   const out = resolve(values.out ?? `.cache/eval/${settings.policy}-${settings.retrieval}`);
   const results = resumeFrom(out, settings);
-  const done = new Set(results.map((r) => r.id));
+  const done = finishedIds(results);
   if (done.size) console.log(`resuming: ${done.size} of ${selected.length} questions already done`);
   const engine = new OpenAiEngine({ baseUrl: settings.baseUrl ?? '', model: settings.model ?? '', ...(values['api-key'] && { apiKey: values['api-key'] }) });
   const { retriever, close } = await openRetriever(settings, values['model-dir']);
@@ -139,7 +139,7 @@ async function main(): Promise<void> {
     const config = { policy: settings.policy === 'always-search' ? alwaysSearch : noSearch, topK: settings.topK, maxTurns: settings.maxTurns };
     for await (const result of runBenchmark(selected, { engine, retriever }, config, { signal: pause.signal, skip: done })) {
       // An engine or index failure is not the model's score: stop, keep what is done, resume later.
-      if (result.end === 'error') throw new Error(`question ${result.id} failed: ${failure(result)}; the ${results.length} finished questions are kept, run the command again to resume`);
+      if (result.end === 'error') throw new Error(`question ${result.id} failed: ${failureOf(result)}; the ${results.length} finished questions are kept, run the command again to resume`);
       appendFileSync(join(out, 'results.jsonl'), JSON.stringify(result) + '\n');
       results.push(result);
       progress.update(results.length);
@@ -150,11 +150,6 @@ async function main(): Promise<void> {
   }
   if (pause.signal.aborted) throw pause.signal.reason;
   report(out, settings, results.filter((r) => selected.some((q) => q.id === r.id)));
-}
-
-function failure(result: QuestionResult): string {
-  const event = result.trace.find((e) => e.type === 'error');
-  return event?.type === 'error' ? event.message : 'unknown error';
 }
 
 function report(out: string, settings: Settings, results: QuestionResult[]): void {

@@ -68,6 +68,17 @@ async function runOne(question: BenchQuestion, deps: AgentDeps, config: AgentCon
   throw new Error('the agent ended without an end event');
 }
 
+/** The ids a resumed run skips. */
+export function finishedIds(results: readonly QuestionResult[]): ReadonlySet<string> {
+  return new Set(results.map((r) => r.id));
+}
+
+/** Why a question ended in error (its engine or index failed), from its trace. */
+export function failureOf(result: QuestionResult): string {
+  const event = result.trace.find((e) => e.type === 'error');
+  return event?.type === 'error' ? event.message : 'unknown error';
+}
+
 export interface BenchmarkSummary {
   questions: number;
   answered: number;

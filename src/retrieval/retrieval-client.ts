@@ -42,13 +42,22 @@ export class RetrievalClient implements Retriever {
     return this.api.prefetch(Comlink.proxy(onProgress));
   }
 
-  async search(query: string, k: number, signal?: AbortSignal): Promise<Passage[]> {
+  search(query: string, k: number, signal?: AbortSignal): Promise<Passage[]> {
+    return this.searchIn(this.mode, query, k, signal);
+  }
+
+  /** A Retriever fixed to one mode, whatever the page's mode is later (a benchmark run's setting). */
+  inMode(mode: RetrievalMode): Retriever {
+    return { search: (query, k, signal) => this.searchIn(mode, query, k, signal) };
+  }
+
+  private async searchIn(mode: RetrievalMode, query: string, k: number, signal?: AbortSignal): Promise<Passage[]> {
     signal?.throwIfAborted();
     const ticket = ++this.ticket;
     const onAbort = () => void this.api.cancel(++this.ticket);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      return await this.api.search(query, this.mode, k, ticket);
+      return await this.api.search(query, mode, k, ticket);
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }

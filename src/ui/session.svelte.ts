@@ -3,6 +3,7 @@
  * and call its methods; all agent logic stays in src/core.
  */
 import type { LlmEngine, LoadProgress } from '../core/engine.ts';
+import type { Retriever } from '../core/retriever.ts';
 import { runAgent, type AgentEvent, type EndReason, type RunStats } from '../core/agent.ts';
 import { alwaysSearch } from '../core/policy.ts';
 import { errorMessage } from '../core/error-message.ts';
@@ -87,6 +88,12 @@ export class Session {
       this.index = null;
       this.corpusState = { status: 'error', message: errorMessage(error) };
     }
+  }
+
+  /** The loaded engine and index, for a benchmark run; null until both are ready. */
+  benchDeps(mode: RetrievalMode): { engine: LlmEngine; retriever: Retriever; label: string } | null {
+    if (!this.engine || !this.retriever || !this.indexReady) return null;
+    return { engine: this.engine, retriever: this.retriever.inMode(mode), label: this.engine.label };
   }
 
   setRetrievalMode(mode: RetrievalMode): void {

@@ -3,7 +3,7 @@
  * random-weight Qwen3 model, the retrieval worker over an index of the shared HotpotQA paragraphs, a question in and a
  * bounded trace out, with nothing leaving 127.0.0.1.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,13 +32,16 @@ beforeAll(async () => {
   indexDir = mkdtempSync(join(tmpdir(), 'sdg-index-'));
   await build({ root: ROOT, logLevel: 'warn', build: { outDir, emptyOutDir: true, reportCompressedSize: false } });
   await buildSmallIndex(indexDir, 10);
+  // The benchmark page's demo questions, as the index builder writes them beside the demo index.
+  const questions = hotpotQuestions(10).map((q, i) => JSON.stringify({ id: `q${i}`, question: q.question_text, golden_answers: q.answers_objects.flatMap((a) => a.spans) }));
+  writeFileSync(join(indexDir, 'questions.jsonl'), questions.join('\n'));
   // What the index builder writes when a second index is built under public/.
   const catalog = [
     { path: 'index/manifest.json', name: 'Demo', passages: 1, embedder: 'use-lite' },
     { path: 'second/manifest.json', name: 'Second index', passages: 1, embedder: null },
   ];
   writeFileSync(join(outDir, 'indexes.json'), JSON.stringify({ indexes: catalog }));
-  server = await serveStatic({ mounts: { '/': outDir, '/index/': indexDir, '/second/': indexDir, '/models/': dirname(modelPath) } });
+  server = await serveStatic({ mounts: { '/': outDir, '/index/': indexDir, '/second/': indexDir, '/gguf/': dirname(modelPath) } });
   browser = await launchChromium();
   requests = new RequestLog(browser.context);
   browser.context.on('weberror', (error) => pageErrors.push(error.error().message));
@@ -53,16 +56,20 @@ afterAll(async () => {
 async function openReadyApp(): Promise<Page> {
   const page = await browser.context.newPage();
   await page.goto(server.url);
+  await loadModelAndIndex(page);
+  return page;
+}
+
+async function loadModelAndIndex(page: Page): Promise<void> {
   // Launched without --enable-unsafe-webgpu: the page must see there is no usable GPU and say so.
   await page.waitForSelector('[data-testid=gpu-reason]:has-text("CPU engine")');
   expect(await page.inputValue('select[name=engine]')).toBe('wllama');
   await page.selectOption('select[name=engine]', 'wllama');
-  await page.fill('input[name=gguf-url]', `${server.url}models/${basename(modelPath)}`);
+  await page.fill('input[name=gguf-url]', `${server.url}gguf/${basename(modelPath)}`);
   await page.click('text=Load model');
   await page.waitForSelector('[data-testid=engine-status][data-status=ready]', { timeout: 60_000 });
   await page.click('text=Load index');
   await page.waitForSelector('[data-testid=corpus-status][data-status=ready]');
-  return page;
 }
 
 describe('the app answers a question with the real engine (tiny model, CPU)', () => {
@@ -103,6 +110,41 @@ describe('the app answers a question with the real engine (tiny model, CPU)', ()
     await opened;
     await page.waitForSelector('[data-testid=corpus-status][data-status=ready]');
     expect(await page.inputValue('input[name=index]')).toBe('./second/manifest.json');
+    await page.close();
+  });
+
+  it('benchmarks the loaded model, pauses, resumes after a reload, and exports what the table shows', async () => {
+    const page = await openReadyApp();
+    await page.click('nav >> text=Benchmark');
+    await page.waitForSelector('[data-testid=dataset-status]:has-text("HotpotQA demo questions: 10 questions")');
+    await page.fill('input[name=bench-count]', '3');
+    await page.click('button:text("Start")');
+    await page.waitForSelector('[data-testid=bench-results] tbody tr', { timeout: 120_000 });
+    await page.click('button:text("Pause")');
+    await page.waitForSelector('[data-testid=bench-runs] tr[data-status=paused]');
+    await page.waitForSelector('button:text("Resume")');
+    const pausedAt = (await page.textContent('[data-field=done]')) ?? '';
+    expect(pausedAt).toMatch(/^[12] \/ 3$/);
+
+    // A reload keeps the finished questions; the run resumes once a model is loaded again.
+    await page.reload();
+    await loadModelAndIndex(page);
+    await page.click('nav >> text=Benchmark');
+    expect(await page.textContent('[data-field=done]')).toBe(pausedAt);
+    await page.click('button:text("Resume")');
+    await page.waitForSelector('[data-testid=bench-runs] tr[data-status=done]', { timeout: 180_000 });
+    expect(await page.textContent('[data-field=done]')).toBe('3 / 3');
+    expect(await page.locator('[data-testid=bench-results] tbody tr').count()).toBe(3);
+    expect(await page.locator('canvas[data-testid=bench-chart]').count()).toBe(1);
+
+    // The exported numbers are the ones in the table.
+    const download = page.waitForEvent('download');
+    await page.click('[data-testid=bench-runs] button:text("JSON")');
+    const json = JSON.parse(readFileSync((await (await download).path()) ?? '', 'utf8')) as { summary: { f1: number; searchesPerQuestion: number }; results: { id: string }[] };
+    expect(json.results.map((r) => r.id)).toEqual(['q0', 'q1', 'q2']);
+    expect(await page.textContent('[data-field=f1]')).toBe((100 * json.summary.f1).toFixed(1));
+    expect(await page.textContent('[data-field=searches]')).toBe(json.summary.searchesPerQuestion.toFixed(2));
+    expect(pageErrors).toEqual([]);
     await page.close();
   });
 

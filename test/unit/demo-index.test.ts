@@ -86,6 +86,9 @@ describe('the demo index on a fresh clone', () => {
     const gold = hotpotQuestions(1)[0]?.contexts.find((c) => c.is_supporting);
     const hits5 = await index.search(gold?.paragraph_text ?? '', { mode: 'lexical', k: 5 });
     expect(hits5[0]?.title).toBe(gold?.title);
+    // The benchmark page's questions come with the index, in FlashRAG's shape.
+    const questions = readFileSync(join(indexDir, 'questions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; golden_answers: string[] });
+    expect(questions.map((q) => q.id)).toEqual(['q0', 'q1', 'q2']);
 
     const again = await predev(dir, { SDG_DEMO_CORPUS_URL: url, SDG_DEMO_CORPUS_SHA256: fixtureSha });
     expect(again.status, again.output).toBe(0);

@@ -1,0 +1,52 @@
+/**
+ * Benchmark runs kept in IndexedDB, each saved after every finished question: a reload (or a crash)
+ * loses at most the question that was running, and the run resumes from there.
+ */
+import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import type { QuestionResult } from '../core/benchmark.ts';
+import type { BenchQuestion } from '../core/datasets.ts';
+import type { RetrievalMode } from '../retrieval/sharded-index.ts';
+
+export interface BenchSettings {
+  dataset: string;
+  policy: 'always-search' | 'no-search';
+  retrieval: RetrievalMode;
+  /** Share of searches that fail, 0..1. */
+  noise: number;
+}
+
+export interface StoredRun {
+  id: string;
+  createdAt: number;
+  /** The engine and model that ran it, as the engine labels itself. */
+  engine: string;
+  settings: BenchSettings;
+  questions: BenchQuestion[];
+  results: QuestionResult[];
+  status: 'paused' | 'done';
+}
+
+interface BenchDb extends DBSchema {
+  runs: { key: string; value: StoredRun };
+}
+
+let db: Promise<IDBPDatabase<BenchDb>> | null = null;
+
+function open(): Promise<IDBPDatabase<BenchDb>> {
+  db ??= openDB<BenchDb>('sdg-bench', 1, { upgrade: (database) => void database.createObjectStore('runs', { keyPath: 'id' }) });
+  return db;
+}
+
+export async function listRuns(): Promise<StoredRun[]> {
+  const runs = await (await open()).getAll('runs');
+  return runs.sort((a, b) => a.createdAt - b.createdAt);
+}
+
+/** Stored as plain data: Svelte state proxies cannot be structured-cloned. */
+export async function saveRun(run: StoredRun): Promise<void> {
+  await (await open()).put('runs', JSON.parse(JSON.stringify(run)) as StoredRun);
+}
+
+export async function deleteRun(id: string): Promise<void> {
+  await (await open()).delete('runs', id);
+}
