@@ -87,22 +87,42 @@ async function fetchJson(url: string, maxBytes: number): Promise<unknown> {
   }
 }
 
+/** Opens asked for so far: only the newest one installs its index. */
+let opens = 0;
+/** Opens run one after another: two at once would load two embedders and race on tfjs's backend. */
+let openQueue: Promise<unknown> = Promise.resolve();
+
+function superseded(mine: number): void {
+  if (mine !== opens) throw new Error('a newer index was opened meanwhile');
+}
+
+async function openIndex(request: OpenRequest, onProgress: (progress: OpenProgress) => void, mine: number): Promise<IndexInfo> {
+  superseded(mine);
+  const manifest = parseManifest(await fetchJson(request.manifestUrl, MANIFEST_MAX_BYTES));
+  let embedder: Embedder | null = null;
+  let embedderError: string | undefined;
+  if (manifest.vectors) {
+    onProgress({ text: `loading the query embedder (${manifest.vectors.embedder.id})`, loaded: 0, total: 0 });
+    embedder = await loadEmbedder(manifest.vectors.embedder, request, onProgress).catch((error: unknown) => {
+      embedderError = errorMessage(error);
+      return null;
+    });
+  }
+  const fetchShard = shardSource({ base: new URL('.', request.manifestUrl), cache: await openShardCache() });
+  const opened = await ShardedIndex.open(manifest, { fetchShard, embedder, ...(embedderError && { embedderError }), onProgress });
+  if (mine !== opens) await opened.dispose();
+  superseded(mine);
+  await index?.dispose();
+  index = opened;
+  return { name: manifest.name, passages: opened.size, modes: opened.modes, embedder: embedder?.id ?? null, denseUnavailable: opened.denseUnavailable };
+}
+
 const api = {
-  async open(request: OpenRequest, onProgress: (progress: OpenProgress) => void): Promise<IndexInfo> {
-    const manifest = parseManifest(await fetchJson(request.manifestUrl, MANIFEST_MAX_BYTES));
-    let embedder: Embedder | null = null;
-    let embedderError: string | undefined;
-    if (manifest.vectors) {
-      onProgress({ text: `loading the query embedder (${manifest.vectors.embedder.id})`, loaded: 0, total: 0 });
-      embedder = await loadEmbedder(manifest.vectors.embedder, request, onProgress).catch((error: unknown) => {
-        embedderError = errorMessage(error);
-        return null;
-      });
-    }
-    const fetchShard = shardSource({ base: new URL('.', request.manifestUrl), cache: await openShardCache() });
-    const opened = await ShardedIndex.open(manifest, { fetchShard, embedder, ...(embedderError && { embedderError }), onProgress });
-    index = opened;
-    return { name: manifest.name, passages: opened.size, modes: opened.modes, embedder: embedder?.id ?? null, denseUnavailable: opened.denseUnavailable };
+  open(request: OpenRequest, onProgress: (progress: OpenProgress) => void): Promise<IndexInfo> {
+    const mine = ++opens;
+    const next = openQueue.then(() => openIndex(request, onProgress, mine));
+    openQueue = next.catch(() => undefined);
+    return next;
   },
 
   /** Tickets increase with every query; a query overtaken by a newer one stops at its next step. */

@@ -96,6 +96,11 @@ export class ShardedIndex {
     return ranked.map((hit, i) => ({ ...(documents[i] as Document), score: hit.score }));
   }
 
+  /** Frees the query embedder (its model and wasm memory). */
+  async dispose(): Promise<void> {
+    await this.dense?.embedder.dispose();
+  }
+
   /** Fetches every passage shard not yet loaded, so the index answers offline later. */
   async prefetch(onProgress?: (progress: OpenProgress) => void): Promise<void> {
     const shards = this.manifest.passages.shards;

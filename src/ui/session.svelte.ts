@@ -39,6 +39,9 @@ export class Session {
   retrievalMode = $state<RetrievalMode>('lexical');
 
   private retriever: RetrievalClient | null = null;
+  /** The worker starts once, however many loads ask for it at the same time. */
+  private retrieverStart: Promise<RetrievalClient> | null = null;
+  private indexLoads = 0;
   private indexReady = false;
   private run: AbortController | null = null;
 
@@ -72,19 +75,32 @@ export class Session {
   async loadIndex(manifestUrl: string, embeddingModelsUrl?: string): Promise<void> {
     this.cancel();
     this.indexReady = false;
+    // A newer load (a second click, or a pick while the demo loads) makes this one's updates moot.
+    const load = ++this.indexLoads;
+    const current = () => load === this.indexLoads;
+    let settled = false;
     this.corpusState = { status: 'loading', progress: { text: `opening ${manifestUrl}` } };
     try {
-      this.retriever ??= await RetrievalClient.start();
-      const info = await this.retriever.open(manifestUrl, ({ text, loaded, total }) => {
-        this.corpusState = { status: 'loading', progress: { text, loadedBytes: loaded, totalBytes: total, ...(total > 0 && { fraction: loaded / total }) } };
+      this.retrieverStart ??= RetrievalClient.start();
+      const retriever = await this.retrieverStart;
+      this.retriever = retriever;
+      const info = await retriever.open(manifestUrl, ({ text, loaded, total }) => {
+        if (current() && !settled) this.corpusState = { status: 'loading', progress: { text, loadedBytes: loaded, totalBytes: total, ...(total > 0 && { fraction: loaded / total }) } };
       }, embeddingModelsUrl || undefined);
+      // Progress arrives on its own message port, so a late one can follow the result: it must not
+      // turn a ready index back into a loading one.
+      settled = true;
+      if (!current()) return;
       this.index = info;
       this.setRetrievalMode(info.modes.includes(this.retrievalMode) ? this.retrievalMode : (info.modes[0] ?? 'lexical'));
       this.indexReady = true;
       this.corpusState = { status: 'ready', label: `${info.name} · ${info.passages} passages` };
       // Passage texts load lazily; fetching the rest in the background makes the index work offline later.
-      this.retriever.prefetch(() => {}).catch((error: unknown) => console.warn(`index prefetch: ${errorMessage(error)}`));
+      retriever.prefetch(() => {}).catch((error: unknown) => console.warn(`index prefetch: ${errorMessage(error)}`));
     } catch (error) {
+      settled = true;
+      if (!current()) return;
+      this.retrieverStart = this.retriever ? this.retrieverStart : null;
       this.index = null;
       this.corpusState = { status: 'error', message: errorMessage(error) };
     }
