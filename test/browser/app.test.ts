@@ -149,6 +149,23 @@ describe('the app answers a question with the real engine (tiny model, CPU)', ()
     await page.close();
   });
 
+  it('renders a hostile uploaded question set as text, never as HTML', async () => {
+    const page = await openReadyApp();
+    await page.click('nav >> text=Benchmark');
+    const question = '<img src=x onerror="window.__pwned=1">Who wrote <b>Hamlet</b>?';
+    const line = JSON.stringify({ id: 'hostile-1', question, golden_answers: ['<script>window.__pwned=2</script>'] });
+    await page.setInputFiles('input[name=dataset-file]', { name: '<svg onload=alert(1)>.jsonl', mimeType: 'application/json', buffer: Buffer.from(`${line}\n{broken <b>line</b>\n`) });
+    await page.waitForSelector('[data-testid=dataset-status]:has-text("1 questions, 1 bad lines skipped")');
+    await page.fill('input[name=bench-count]', '1');
+    await page.click('button:text("Start")');
+    const row = page.locator('[data-testid=bench-results] tbody tr', { hasText: 'Who wrote' });
+    await row.waitFor({ timeout: 120_000 });
+    expect(await row.locator('td').first().textContent()).toBe(question);
+    expect(await page.locator('main img, main b, main script, main svg').count()).toBe(0);
+    expect(await page.evaluate(() => (window as { __pwned?: number }).__pwned)).toBeUndefined();
+    await page.close();
+  });
+
   it('cancels a running question at once', async () => {
     const page = await openReadyApp();
     await page.click('button:text("Ask")');
