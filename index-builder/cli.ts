@@ -75,8 +75,10 @@ async function readDump(values: Values, input: string, chunkWords: number): Prom
   const titles = values.titles ? new Set(readFileSync(values.titles, 'utf8').split('\n').map((t) => t.trim()).filter(Boolean)) : undefined;
   const limit = values.limit ? Math.round(positive(values.limit, 'limit')) : undefined;
   const progress = terminalProgress();
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort(new Error('interrupted while reading the dump')));
   progress.start(`reading ${basename(input)} (bytes)`, statSync(input).size);
-  const report = await readWikipediaPassages(input, chunkWords, { ...(titles && { titles }), ...(limit && { limit }), onBytes: (bytes) => progress.update(bytes) });
+  const report = await readWikipediaPassages(input, chunkWords, { ...(titles && { titles }), ...(limit && { limit }), signal: controller.signal, onBytes: (bytes) => progress.update(bytes) });
   progress.stop();
   const { pages, accepted, skipped } = report.stats;
   console.log(`${accepted} articles of ${pages} pages -> ${report.documents.length} passages (${report.duplicates} duplicates merged)`);

@@ -13,9 +13,11 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { PassThrough, addAbortSignal, pipeline } from 'node:stream';
+import { setImmediate } from 'node:timers/promises';
 import { SaxesParser } from 'saxes';
 import bz2 from 'unbzip2-stream';
 import wtf from 'wtf_wikipedia';
+import { errorMessage } from '../src/core/error-message.ts';
 
 export interface WikiArticle {
   title: string;
@@ -72,6 +74,9 @@ export async function* readWikipediaDump(path: string, options: DumpOptions = {}
   const dump = await openDump(path, options);
   try {
     for await (const page of rawPages(dump, path, signal)) {
+      // Buffered pages resolve as microtasks, so without this a busy reader would starve timers and
+      // signals (Ctrl-C) until its buffer ran dry; wtf's parse dwarfs the cost.
+      await setImmediate();
       signal?.throwIfAborted();
       stats.pages++;
       const article = accept(page, titles, stats);
@@ -99,7 +104,7 @@ async function* rawPages(dump: DumpText, path: string, signal: AbortSignal | und
   try {
     parser.close();
   } catch (error) {
-    throw new Error(`the dump ends early or is corrupt: ${messageOf(error)}`);
+    throw new Error(`the dump ends early or is corrupt: ${errorMessage(error)}`);
   }
 }
 
@@ -110,7 +115,7 @@ async function nextChunk(dump: DumpText, path: string, signal: AbortSignal | und
     return next.done ? null : next.value;
   } catch (error) {
     signal?.throwIfAborted();
-    throw new Error(`cannot read ${path}: the dump ends early or is corrupt (${messageOf(error)})`);
+    throw new Error(`cannot read ${path}: the dump ends early or is corrupt (${errorMessage(error)})`);
   }
 }
 
@@ -133,7 +138,7 @@ function write(parser: SaxesParser, chunk: string): void {
   try {
     parser.write(chunk);
   } catch (error) {
-    throw new Error(`the dump is not well-formed XML: ${messageOf(error)}`);
+    throw new Error(`the dump is not well-formed XML: ${errorMessage(error)}`);
   }
 }
 
@@ -199,6 +204,3 @@ async function isBzip2(path: string): Promise<boolean> {
   }
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

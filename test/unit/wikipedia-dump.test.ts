@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { readWikipediaDump, type DumpOptions, type DumpStats, type WikiArticle } from '../../index-builder/wikipedia-dump.ts';
 
 const XML = fileURLToPath(new URL('../fixtures/wiki-mini.xml', import.meta.url));
@@ -21,58 +21,153 @@ async function readAll(path: string, options?: DumpOptions): Promise<{ articles:
 function tmpFile(name: string, bytes: Uint8Array | string): string {
   const path = join(mkdtempSync(join(tmpdir(), 'sdg-wiki-')), name);
   writeFileSync(path, bytes);
-  return path;
+  return realpathSync(path);
+}
+
+/** An 8 MB dump: far more than the stream buffers hold, so reading all of it would show. */
+function bigDump(): string {
+  const page = (i: number) =>
+    `<page><title>Filler ${i}</title><ns>0</ns><revision><text>'''Filler ${i}''' ${'is a [[filler]] page. '.repeat(90)}</text></revision></page>\n`;
+  return tmpFile('big.xml', `<mediawiki>\n${Array.from({ length: 4000 }, (_, i) => page(i)).join('')}</mediawiki>\n`);
+}
+
+/** How many descriptors this process holds on `path` (Linux only). */
+function openHandles(path: string): number {
+  return readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === path;
+    } catch {
+      return false; // the descriptor readdir itself used is gone by now
+    }
+  }).length;
 }
 
 describe('Wikipedia dump reader', () => {
-  it('turns articles into plain text: markup, templates and references gone, link text kept', async () => {
+  let big = '';
+  beforeAll(() => {
+    big = bigDump();
+  });
+
+  it('turns an article into plain text: markup, templates, references and headings gone, link text kept', async () => {
     const { articles } = await readAll(BZ2);
     expect(articles.map((a) => a.title)).toEqual(['Quillon Harbour', 'Edda Voss', 'Marrowland']);
-    const text = articles[0]?.text ?? '';
-    expect(text).toContain('Quillon Harbour is a small fishing town on the coast of the Marrow peninsula.');
-    expect(text).toContain('lighthouse museum');
-    expect(text).not.toMatch(/Infobox|population|Harbour survey|\[\[|'''|==/);
+    expect(articles[0]?.text).toBe(
+      'Quillon Harbour is a small fishing town on the coast of the Marrow peninsula. It was founded by Edda Voss in 1788. The town lives from herring and from its lighthouse museum.',
+    );
   });
 
   it('skips redirects, other namespaces and empty pages, and counts each', async () => {
-    const { stats } = await readAll(BZ2);
+    const { articles, stats } = await readAll(BZ2);
+    expect(articles.map((a) => a.title)).not.toContain('Edda');
     expect(stats).toEqual({ pages: 7, accepted: 3, skipped: { 'not an article': 2, redirect: 1, 'too large': 0, empty: 1 } });
   });
 
-  it('reads the uncompressed XML the same, whatever the file is called', async () => {
+  it('skips redirects marked only by the element (localised) or only by the text (old dumps), and pages over 5 MB', async () => {
+    const page = (title: string, inner: string) => `<page><title>${title}</title><ns>0</ns>${inner}</page>`;
+    const dump = tmpFile(
+      'odd.xml',
+      `<mediawiki>${[
+        page('Weiterleitung', '<redirect title="Ziel"/><revision><text>#WEITERLEITUNG [[Ziel]]</text></revision>'),
+        page('Old redirect', '<revision><text>#redirect [[Target]]</text></revision>'),
+        page('Huge', `<revision><text>${'Very long. '.repeat(500_000)}</text></revision>`),
+        page('Kept', "<revision><text>'''Kept''' stays.</text></revision>"),
+      ].join('')}</mediawiki>`,
+    );
+    const { articles, stats } = await readAll(dump);
+    expect(articles).toEqual([{ title: 'Kept', text: 'Kept stays.' }]);
+    expect(stats.skipped).toMatchObject({ redirect: 2, 'too large': 1 });
+  });
+
+  it('takes the last revision of a page from a history dump', async () => {
+    const revisions = ['First draft.', 'Final wording.'].map((text) => `<revision><text>${text}</text></revision>`).join('');
+    const dump = tmpFile('history.xml', `<mediawiki><page><title>Draft</title><ns>0</ns>${revisions}</page></mediawiki>`);
+    expect((await readAll(dump)).articles).toEqual([{ title: 'Draft', text: 'Final wording.' }]);
+  });
+
+  it('reads the uncompressed XML the same, and knows bz2 by its content, whatever the file is called', async () => {
     expect(await readAll(XML)).toEqual(await readAll(BZ2));
     const renamed = tmpFile('dump.xml', readFileSync(BZ2));
     expect((await readAll(renamed)).articles).toEqual((await readAll(BZ2)).articles);
   });
 
-  it('keeps only the listed titles, with underscores for spaces', async () => {
-    const { articles } = await readAll(BZ2, { titles: new Set(['Edda_Voss', 'Marrowland']) });
+  it('keeps only the listed titles, underscores and outer spaces not counting', async () => {
+    const { articles } = await readAll(BZ2, { titles: new Set(['Edda_Voss', ' Marrowland ']) });
     expect(articles.map((a) => a.title)).toEqual(['Edda Voss', 'Marrowland']);
   });
 
-  it('stops after the limit', async () => {
-    const { articles, stats } = await readAll(BZ2, { limit: 2 });
-    expect(articles).toHaveLength(2);
+  it('stops after the limit without reading the rest of the file', async () => {
+    let bytes = 0;
+    const { articles, stats } = await readAll(big, { limit: 2, onBytes: (n) => (bytes = n) });
+    expect(articles.map((a) => a.title)).toEqual(['Filler 0', 'Filler 1']);
     expect(stats.accepted).toBe(2);
+    expect(bytes).toBeGreaterThan(0);
+    expect(bytes).toBeLessThan(statSync(big).size / 4);
+    expect((await readAll(big, { limit: 0 })).articles).toEqual([]);
   });
 
-  it('reports read progress in bytes of the file', async () => {
+  it('reads only as fast as a slow consumer pulls', async () => {
+    let bytes = 0;
+    for await (const article of readWikipediaDump(big, { onBytes: (n) => (bytes = n) })) {
+      expect(article.title).toBe('Filler 0');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      break;
+    }
+    expect(bytes).toBeGreaterThan(0);
+    expect(bytes).toBeLessThan(statSync(big).size / 4);
+  });
+
+  it('reports read progress in bytes of the compressed file', async () => {
     let bytes = 0;
     await readAll(BZ2, { onBytes: (n) => (bytes = n) });
     expect(bytes).toBe(readFileSync(BZ2).byteLength);
   });
 
+  it.runIf(existsSync('/proc/self/fd'))('closes the file when the reader stops early: limit, break, or an abort the consumer does not follow up', async () => {
+    await readAll(big, { limit: 1 });
+    for await (const article of readWikipediaDump(big)) {
+      expect(article.title).toBe('Filler 0');
+      break;
+    }
+    await vi.waitFor(() => expect(openHandles(big)).toBe(0));
+    // Aborted while the consumer holds the generator and never asks it for more.
+    const controller = new AbortController();
+    const abandoned = readWikipediaDump(big, { signal: controller.signal });
+    await abandoned.next();
+    expect(openHandles(big)).toBe(1);
+    controller.abort(new Error('stop'));
+    await vi.waitFor(() => expect(openHandles(big)).toBe(0));
+    await expect(abandoned.next()).rejects.toThrow('stop');
+  });
+
   it('rejects a cut-off bz2 file instead of returning part of it', async () => {
     const bytes = readFileSync(BZ2);
-    await expect(readAll(tmpFile('cut.xml.bz2', bytes.subarray(0, Math.floor(bytes.length / 2))))).rejects.toThrow(/cannot read|ends early|corrupt/);
+    const cut = tmpFile('cut.xml.bz2', bytes.subarray(0, Math.floor(bytes.length / 2)));
+    await expect(readAll(cut)).rejects.toThrow(`cannot read ${cut}: the dump ends early or is corrupt`);
   });
 
-  it('rejects malformed XML, saying where', async () => {
-    const broken = readFileSync(XML, 'utf8').replace('<ns>0</ns>', '<ns>0</title>');
-    await expect(readAll(tmpFile('broken.xml', broken))).rejects.toThrow(/not well-formed XML: .*\d+:\d+/);
+  it('rejects a cut-off XML file', async () => {
+    const xml = readFileSync(XML, 'utf8');
+    await expect(readAll(tmpFile('cut.xml', xml.slice(0, xml.indexOf('<title>Marrowland'))))).rejects.toThrow(/the dump ends early or is corrupt: .*unclosed tag/);
   });
 
-  it('stops when aborted', async () => {
+  it('rejects malformed XML, naming the file, line and column', async () => {
+    const xml = readFileSync(XML, 'utf8');
+    const line = xml.slice(0, xml.indexOf('<ns>0</ns>')).split('\n').length;
+    const broken = tmpFile('broken.xml', xml.replace('<ns>0</ns>', '<ns>0</title>'));
+    await expect(readAll(broken)).rejects.toThrow(new RegExp(`not well-formed XML: ${broken}:${line}:\\d+: unexpected close tag`));
+  });
+
+  it('throws the abort reason, before reading or while reading, within a few pages of a busy reader', async () => {
     await expect(readAll(BZ2, { signal: AbortSignal.abort(new Error('stopped by the user')) })).rejects.toThrow('stopped by the user');
+    const controller = new AbortController();
+    const read: WikiArticle[] = [];
+    const reading = (async () => {
+      for await (const article of readWikipediaDump(big, { signal: controller.signal })) {
+        // Like Ctrl-C: the abort comes from the event loop, not from the consumer's own code.
+        if (read.push(article) === 1) setTimeout(() => controller.abort(new Error('enough')), 0);
+      }
+    })();
+    await expect(reading).rejects.toThrow('enough');
+    expect(read.length).toBeLessThan(20);
   });
 });
