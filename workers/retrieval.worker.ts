@@ -7,6 +7,9 @@ import * as Comlink from 'comlink';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+// onnxruntime-web's runtime for transformers.js embedders, emitted as our own assets (else: a CDN).
+import ortRuntime from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
+import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import type { Embedder } from '../src/core/embedder.ts';
 import { errorMessage } from '../src/core/error-message.ts';
 import { parseManifest, type EmbedderSpec } from '../src/core/index-manifest.ts';
@@ -21,8 +24,6 @@ export interface OpenRequest {
   manifestUrl: string;
   /** Folder serving USE-lite's model.json, weight shards and vocab.json. */
   useLiteUrl: string;
-  /** Folder serving onnxruntime-web's wasm runtime, for transformers.js embedders. */
-  ortUrl: string;
   /** A folder of self-hosted transformers.js models (`{model}/config.json`, …); without it, the hub. */
   embeddingModelsUrl?: string;
 }
@@ -53,12 +54,11 @@ async function loadEmbedder(spec: EmbedderSpec, request: OpenRequest, onProgress
 
 /** fp32, as the builder embeds passages: quantised query vectors would drift from the passages'. */
 function loadTransformers(spec: EmbedderSpec, request: OpenRequest, onProgress: (progress: OpenProgress) => void): Promise<Embedder> {
-  const runtime = (ext: string) => new URL(`ort-wasm-simd-threaded.asyncify.${ext}`, request.ortUrl).href;
   return TransformersEmbedder.load({
     model: spec.model,
     dtype: 'fp32',
     ...modelSource(request.embeddingModelsUrl),
-    wasmPaths: { mjs: runtime('mjs'), wasm: runtime('wasm') },
+    wasmPaths: { mjs: new URL(ortRuntime, self.location.href).href, wasm: new URL(ortWasm, self.location.href).href },
     onProgress: ({ text, loaded, total }) => onProgress({ text, loaded: loaded ?? 0, total: total ?? 0 }),
   });
 }

@@ -9,9 +9,8 @@ import type { OpenProgress, RetrievalMode } from './sharded-index.ts';
 
 const READY_TIMEOUT_MS = 30_000;
 
-/** Where the build puts USE-lite's model files and onnxruntime-web (see vite.config.ts). */
+/** Where the build puts USE-lite's model files (see vite.config.ts). */
 const USE_LITE_PATH = 'models/use-lite/';
-const ORT_PATH = 'ort/';
 
 export class RetrievalClient implements Retriever {
   mode: RetrievalMode = 'lexical';
@@ -29,12 +28,12 @@ export class RetrievalClient implements Retriever {
   }
 
   /**
-   * Relative URLs resolve against the page, as do the app's own embedder files (USE-lite's weights,
-   * onnxruntime-web). `embeddingModelsUrl` points transformers.js at self-hosted models, not the hub.
+   * Relative URLs resolve against the page, as do the app's own USE-lite weights. `embeddingModelsUrl`
+   * points transformers.js at self-hosted models, not the hub.
    */
   open(manifestUrl: string, onProgress: (progress: OpenProgress) => void, embeddingModelsUrl?: string): Promise<IndexInfo> {
     const page = (path: string) => new URL(path, document.baseURI).href;
-    const request: OpenRequest = { manifestUrl: page(manifestUrl), useLiteUrl: page(USE_LITE_PATH), ortUrl: page(ORT_PATH), ...(embeddingModelsUrl && { embeddingModelsUrl: page(embeddingModelsUrl) }) };
+    const request: OpenRequest = { manifestUrl: page(manifestUrl), useLiteUrl: page(USE_LITE_PATH), ...(embeddingModelsUrl && { embeddingModelsUrl: page(embeddingModelsUrl) }) };
     return this.api.open(request, Comlink.proxy(onProgress));
   }
 

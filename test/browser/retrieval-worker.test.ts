@@ -19,7 +19,6 @@ import { launchChromium, RequestLog, serveStatic, type LaunchedChromium, type St
 import type { Harness } from './fixtures/retrieval-page/main.ts';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/retrieval-page/', import.meta.url));
-const ORT_DIR = fileURLToPath(new URL('../../node_modules/onnxruntime-web/dist/', import.meta.url));
 
 let outDir = '';
 let indexDir = '';
@@ -59,7 +58,7 @@ beforeAll(async () => {
   const tinyBert = ensureTinyBert();
   await buildSmallIndex(e5Dir, 4, 16 * 1024, { kind: 'e5', model: basename(tinyBert), modelDir: dirname(tinyBert) });
   server = await serveStatic({
-    mounts: { '/': outDir, '/index/': indexDir, '/corrupt/': corruptDir, '/vanishing/': vanishingDir, '/e5/': e5Dir, '/models/use-lite/': USE_LITE_DIR, '/hf/': dirname(tinyBert), '/ort/': ORT_DIR },
+    mounts: { '/': outDir, '/index/': indexDir, '/corrupt/': corruptDir, '/vanishing/': vanishingDir, '/e5/': e5Dir, '/models/use-lite/': USE_LITE_DIR, '/hf/': dirname(tinyBert) },
   });
   browser = await launchChromium();
   requests = new RequestLog(browser.context);
