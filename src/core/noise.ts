@@ -1,8 +1,11 @@
 /**
- * Noisy retrieval, as in the paper's robustness test: a share of searches fail (return nothing).
- * Seeded, so a benchmark run with noise is reproducible.
+ * Noisy retrieval, as in the paper's robustness test: a share of searches fail (return nothing), or
+ * return similar-but-wrong passages (the ones ranked just below the true top-k). Seeded, so a run with
+ * noise is reproducible.
  */
 import type { Passage, Retriever } from './retriever.ts';
+
+export type NoiseKind = 'fail' | 'distract';
 
 /** mulberry32: small, fast, and the same sequence everywhere. */
 export function seededRandom(seed: number): () => number {
@@ -16,11 +19,22 @@ export function seededRandom(seed: number): () => number {
 }
 
 export function failingRetriever(retriever: Retriever, rate: number, seed = 1): Retriever {
-  if (!(rate >= 0 && rate <= 1)) throw new Error(`the failure rate must be between 0 and 1, got ${rate}`);
+  return noisyRetriever(retriever, 'fail', rate, seed);
+}
+
+/**
+ * A share `rate` of searches is spoiled. `distract` keeps the search's topic but drops the best hits:
+ * the passages ranked k+1…2k look relevant and rarely hold the answer.
+ */
+export function noisyRetriever(retriever: Retriever, kind: NoiseKind, rate: number, seed = 1): Retriever {
+  if (!(rate >= 0 && rate <= 1)) throw new Error(`the noise rate must be between 0 and 1, got ${rate}`);
   const random = seededRandom(seed);
   return {
-    search(query: string, k: number, signal?: AbortSignal): Promise<Passage[]> {
-      return random() < rate ? Promise.resolve([]) : retriever.search(query, k, signal);
+    async search(query: string, k: number, signal?: AbortSignal): Promise<Passage[]> {
+      if (random() >= rate) return retriever.search(query, k, signal);
+      if (kind === 'fail') return [];
+      const ranked = await retriever.search(query, 2 * k, signal);
+      return ranked.slice(k);
     },
   };
 }

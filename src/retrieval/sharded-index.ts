@@ -5,7 +5,7 @@
  */
 import type { Embedder } from '../core/embedder.ts';
 import type { IndexManifest, ShardFile } from '../core/index-manifest.ts';
-import type { Document, Passage } from '../core/retriever.ts';
+import { RETRIEVAL_MODES, type Document, type Passage, type RetrievalMode } from '../core/retriever.ts';
 import type { DenseIndex } from './dense-index.ts';
 import { FlatInt8Index } from './flat-index.ts';
 import { reciprocalRankFusion, type RankedRow } from './fusion.ts';
@@ -13,8 +13,7 @@ import { LexicalIndex } from './lexical-index.ts';
 import { decodePassageShard, decodeVectorShard, joinBytes } from './shard-codec.ts';
 import type { FetchShard } from './shard-source.ts';
 
-export const RETRIEVAL_MODES = ['hybrid', 'lexical', 'dense'] as const;
-export type RetrievalMode = (typeof RETRIEVAL_MODES)[number];
+export { RETRIEVAL_MODES, type RetrievalMode };
 
 export interface OpenProgress {
   text: string;

@@ -1,0 +1,66 @@
+/**
+ * What a user sets for a run (top-k, turns, retrieval mode, reason-in-document, noise, grammar), with
+ * its bounds. Stored settings are untrusted (an old version, a hand edit): they are parsed, and every
+ * field that does not fit falls back to its default on its own, so one bad value loses nothing else.
+ */
+import { z } from 'zod';
+import { DEFAULT_AGENT_OPTIONS, type AgentConfig } from './agent.ts';
+import type { Policy } from './policy.ts';
+import { noisyRetriever } from './noise.ts';
+import { RETRIEVAL_MODES, type RetrievalMode, type Retriever } from './retriever.ts';
+
+export const RUN_SETTINGS_BOUNDS = { topK: { min: 1, max: 10 }, maxTurns: { min: 1, max: 12 }, noisePercent: { min: 0, max: 100 } } as const;
+
+const DEFAULTS = {
+  topK: DEFAULT_AGENT_OPTIONS.topK,
+  maxTurns: DEFAULT_AGENT_OPTIONS.maxTurns,
+  /** Lexical: on the demo index (USE-lite vectors) BM25 finds the gold paragraphs most often. */
+  retrievalMode: 'lexical' as RetrievalMode,
+  reasonInDocument: DEFAULT_AGENT_OPTIONS.reasonInDocument,
+  noiseKind: 'fail' as 'fail' | 'distract',
+  noisePercent: 0,
+  grammar: DEFAULT_AGENT_OPTIONS.grammar,
+};
+
+const int = (bounds: { min: number; max: number }) => z.number().int().min(bounds.min).max(bounds.max);
+
+const fields = {
+  topK: int(RUN_SETTINGS_BOUNDS.topK),
+  maxTurns: int(RUN_SETTINGS_BOUNDS.maxTurns),
+  retrievalMode: z.enum(RETRIEVAL_MODES),
+  reasonInDocument: z.boolean(),
+  noiseKind: z.enum(['fail', 'distract']),
+  noisePercent: int(RUN_SETTINGS_BOUNDS.noisePercent),
+  grammar: z.boolean(),
+};
+
+export type RunSettings = { [K in keyof typeof fields]: z.infer<(typeof fields)[K]> };
+
+export const DEFAULT_RUN_SETTINGS: RunSettings = DEFAULTS;
+
+/** Each field is checked alone: a bad one takes its default, the others are kept. */
+export function parseRunSettings(raw: unknown): RunSettings {
+  const input = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : {};
+  const out: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(fields)) {
+    const parsed = schema.safeParse(input[key]);
+    out[key] = parsed.success ? parsed.data : DEFAULTS[key as keyof RunSettings];
+  }
+  return out as RunSettings;
+}
+
+export function agentConfig(settings: RunSettings, policy: Policy, signal?: AbortSignal): AgentConfig {
+  return {
+    policy,
+    topK: settings.topK,
+    maxTurns: settings.maxTurns,
+    reasonInDocument: settings.reasonInDocument,
+    grammar: settings.grammar,
+    ...(signal && { signal }),
+  };
+}
+
+/** The retriever a run sees: the index itself, or with the chosen share of searches spoiled. */
+export function runRetriever(retriever: Retriever, settings: RunSettings, seed?: number): Retriever {
+  return settings.noisePercent > 0 ? noisyRetriever(retriever, settings.noiseKind, settings.noisePercent / 100, seed) : retriever;
+}

@@ -1,0 +1,51 @@
+/**
+ * The latency strip: what each step of a run cost, from the cumulative stats the agent reports after
+ * every step. Rates are null where a step did no such work or the engine gave no timing.
+ */
+import type { AgentEvent, RunStats } from './agent.ts';
+
+export interface StepCost {
+  turn: number;
+  retrievalMs: number;
+  promptTokens: number;
+  completionTokens: number;
+  prefillTokensPerSecond: number | null;
+  decodeTokensPerSecond: number | null;
+  /** Running totals at the end of the step. */
+  searches: number;
+  totalTokens: number;
+  wallMs: number;
+}
+
+const ZERO: RunStats = { turns: 0, searches: 0, promptTokens: 0, completionTokens: 0, retrievalMs: 0, prefillMs: 0, decodeMs: 0, wallMs: 0 };
+
+export function stepCosts(events: readonly AgentEvent[]): StepCost[] {
+  const rows: StepCost[] = [];
+  let previous = ZERO;
+  for (const event of events) {
+    if (event.type !== 'stats') continue;
+    rows.push(costBetween(previous, event.stats));
+    previous = event.stats;
+  }
+  return rows;
+}
+
+function costBetween(before: RunStats, after: RunStats): StepCost {
+  const promptTokens = after.promptTokens - before.promptTokens;
+  const completionTokens = after.completionTokens - before.completionTokens;
+  return {
+    turn: after.turns,
+    retrievalMs: after.retrievalMs - before.retrievalMs,
+    promptTokens,
+    completionTokens,
+    prefillTokensPerSecond: rate(promptTokens, after.prefillMs - before.prefillMs),
+    decodeTokensPerSecond: rate(completionTokens, after.decodeMs - before.decodeMs),
+    searches: after.searches,
+    totalTokens: after.promptTokens + after.completionTokens,
+    wallMs: after.wallMs,
+  };
+}
+
+function rate(tokens: number, ms: number): number | null {
+  return tokens > 0 && ms > 0 ? (tokens * 1000) / ms : null;
+}

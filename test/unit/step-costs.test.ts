@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import type { AgentEvent, RunStats } from '../../src/core/agent.ts';
+import { stepCosts } from '../../src/core/step-costs.ts';
+
+const stats = (s: Partial<RunStats>): AgentEvent => ({
+  type: 'stats',
+  stats: { turns: 0, searches: 0, promptTokens: 0, completionTokens: 0, retrievalMs: 0, prefillMs: 0, decodeMs: 0, wallMs: 0, ...s },
+});
+
+describe('step costs', () => {
+  it('turns cumulative stats into what each step cost', () => {
+    const events: AgentEvent[] = [
+      { type: 'turn', turn: 1 },
+      stats({ turns: 1, searches: 1, promptTokens: 400, completionTokens: 40, retrievalMs: 12, prefillMs: 200, decodeMs: 400, wallMs: 700 }),
+      { type: 'turn', turn: 2 },
+      stats({ turns: 2, searches: 1, promptTokens: 1000, completionTokens: 60, retrievalMs: 12, prefillMs: 500, decodeMs: 600, wallMs: 1500 }),
+    ];
+    expect(stepCosts(events)).toEqual([
+      { turn: 1, retrievalMs: 12, promptTokens: 400, completionTokens: 40, prefillTokensPerSecond: 2000, decodeTokensPerSecond: 100, searches: 1, totalTokens: 440, wallMs: 700 },
+      { turn: 2, retrievalMs: 0, promptTokens: 600, completionTokens: 20, prefillTokensPerSecond: 2000, decodeTokensPerSecond: 100, searches: 1, totalTokens: 1060, wallMs: 1500 },
+    ]);
+  });
+
+  it('gives no rate where the engine reported no timing', () => {
+    const [row] = stepCosts([stats({ turns: 1, promptTokens: 10, completionTokens: 5 })]);
+    expect(row?.prefillTokensPerSecond).toBeNull();
+    expect(row?.decodeTokensPerSecond).toBeNull();
+  });
+});
