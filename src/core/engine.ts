@@ -60,6 +60,8 @@ export interface LoadProgress {
   loadedBytes?: number;
   totalBytes?: number;
   text: string;
+  /** Set when the engine knows the weights come from the browser's cache, not the network. */
+  fromCache?: boolean;
 }
 
 export interface LlmEngine {

@@ -5,13 +5,25 @@
 import { z } from 'zod';
 import { EngineError } from '../core/engine.ts';
 
-/** Prebuilt Qwen3 sizes, smallest first, with what the q4f16 build needs in GPU memory (WebLLM's list). */
+/**
+ * Prebuilt Qwen3 sizes, smallest first, with what each build needs in GPU memory (WebLLM's list) and
+ * the parameter count in billions (Qwen's model cards), from which the download size is estimated.
+ */
 export const QWEN3_MODELS = [
-  { family: 'Qwen3-0.6B', vramMB: { q4f16_1: 1403, q4f32_1: 1925 } },
-  { family: 'Qwen3-1.7B', vramMB: { q4f16_1: 2037, q4f32_1: 2635 } },
-  { family: 'Qwen3-4B', vramMB: { q4f16_1: 3432, q4f32_1: 4328 } },
-  { family: 'Qwen3-8B', vramMB: { q4f16_1: 5696, q4f32_1: 6853 } },
+  { family: 'Qwen3-0.6B', billions: 0.6, vramMB: { q4f16_1: 1403, q4f32_1: 1925 } },
+  { family: 'Qwen3-1.7B', billions: 1.7, vramMB: { q4f16_1: 2037, q4f32_1: 2635 } },
+  { family: 'Qwen3-4B', billions: 4, vramMB: { q4f16_1: 3432, q4f32_1: 4328 } },
+  { family: 'Qwen3-8B', billions: 8, vramMB: { q4f16_1: 5696, q4f32_1: 6853 } },
 ] as const;
+
+/**
+ * An estimate, not a measurement (WebLLM's list gives no file sizes): 4-bit weights with group-32
+ * scales are about 4.5 bits a parameter; the f32 build keeps its scales in f32, about 5 bits.
+ */
+export function approxDownloadMB(billions: number, quantization: Quantization): number {
+  const bits = quantization === 'q4f16_1' ? 4.5 : 5;
+  return Math.round((billions * 1e9 * bits) / 8 / 1e6);
+}
 
 export type Qwen3Family = (typeof QWEN3_MODELS)[number]['family'];
 export type Quantization = 'q4f16_1' | 'q4f32_1';

@@ -47,7 +47,8 @@ export class WebLlmEngine implements LlmEngine {
     try {
       const engine = await webllm.CreateWebWorkerMLCEngine(worker, record.model_id, {
         appConfig: { ...webllm.prebuiltAppConfig, model_list: [record] },
-        initProgressCallback: (p) => report({ fraction: p.progress, text: p.text }),
+        // WebLLM says "Loading model from cache[…]" when it skips the download, "Fetching param cache[…]" when not.
+        initProgressCallback: (p) => report({ fraction: p.progress, text: p.text, ...(p.text.startsWith('Loading model from cache') && { fromCache: true }) }),
       });
       return new WebLlmEngine(engine, worker, `WebLLM · ${record.model_id}`);
     } catch (error) {

@@ -239,7 +239,9 @@ function loadParams(options: WllamaEngineOptions, device: 'cpu' | 'webgpu'): Loa
 /** Downloads through wllama's model manager (cached in OPFS), reporting bytes as they arrive. */
 async function download(wllama: Wllama, url: string, options: WllamaEngineOptions, report: (p: LoadProgress) => void) {
   const name = fileName(url);
-  report({ text: `fetching ${name}` });
+  const manager = wllama.modelManager;
+  const fromCache = options.useCache !== false && (await manager.getModels()).some((model) => model.url === url);
+  report(fromCache ? { text: `loading ${name} from the browser's cache`, fromCache } : { text: `fetching ${name}` });
   const progressCallback = ({ loaded, total }: { loaded: number; total: number }) =>
     report({
       text: `downloading ${name}: ${mb(loaded)}${total > 0 ? ` / ${mb(total)}` : ''} MB`,
@@ -247,7 +249,6 @@ async function download(wllama: Wllama, url: string, options: WllamaEngineOption
       ...(total > 0 ? { totalBytes: total, fraction: Math.min(1, loaded / total) } : {}),
     });
   const downloadOptions = { progressCallback, ...(options.signal ? { signal: options.signal } : {}) };
-  const manager = wllama.modelManager;
   return options.useCache === false
     ? manager.downloadModel(url, downloadOptions)
     : manager.getModelOrDownload({ url }, downloadOptions);

@@ -4,16 +4,24 @@
  */
 import type { LlmEngine, LoadProgress } from '../core/engine.ts';
 import type { Retriever } from '../core/retriever.ts';
-import { runAgent, type AgentEvent, type EndReason, type RunStats } from '../core/agent.ts';
+import type { AgentDeps } from '../core/agent.ts';
 import { alwaysSearch } from '../core/policy.ts';
+import { agentConfig, runRetriever } from '../core/run-settings.ts';
 import { errorMessage } from '../core/error-message.ts';
+import { etaSeconds, type ByteSample } from '../core/eta.ts';
 import { CATALOG_FILE, parseCatalog, type CatalogEntry } from '../core/index-catalog.ts';
 import { loadEngine, type EngineSettings } from '../engines/load.ts';
 import { RetrievalClient } from '../retrieval/retrieval-client.ts';
 import type { RetrievalMode } from '../retrieval/sharded-index.ts';
 import type { IndexInfo } from '../../workers/retrieval.worker.ts';
+import { RunView } from './run.svelte.ts';
+import { SettingsStore } from './settings.svelte.ts';
 
-export type LoadState = { status: 'idle' } | { status: 'loading'; progress: LoadProgress } | { status: 'ready'; label: string } | { status: 'error'; message: string };
+export type LoadState =
+  | { status: 'idle' }
+  | { status: 'loading'; progress: LoadProgress; etaSeconds?: number }
+  | { status: 'ready'; label: string; fromCache?: boolean }
+  | { status: 'error'; message: string };
 
 /** The UI caps questions here: a prompt must fit the small models' context with room for passages. */
 export const MAX_QUESTION_CHARS = 1_000;
@@ -21,38 +29,41 @@ export const MAX_QUESTION_CHARS = 1_000;
 export class Session {
   engineState = $state<LoadState>({ status: 'idle' });
   corpusState = $state<LoadState>({ status: 'idle' });
-  /** The run's events, without the text deltas (those only feed `liveText`). */
-  events = $state.raw<AgentEvent[]>([]);
-  /** What the model is writing in the current step, as it streams. */
-  liveText = $state('');
-  running = $state(false);
-  end = $state<{ reason: EndReason; answer?: string; stats: RunStats } | null>(null);
-  stats = $state<RunStats | null>(null);
+  readonly settings = new SettingsStore();
+  /** The Ask page's run. */
+  readonly current = new RunView();
 
   private engine: LlmEngine | null = null;
   /** The indexes built into this app (`indexes.json`), for the index picker. */
   catalog = $state.raw<CatalogEntry[]>([]);
   /** The open index: its modes, and why dense search is off when it is. */
   index = $state<IndexInfo | null>(null);
-  /** Lexical by default: on the demo index (USE-lite vectors) recall@5 of the gold paragraphs over 400
-   * HotpotQA questions is BM25 0.744, hybrid 0.715, dense 0.448 (`npm run bench:retrieval`). */
-  retrievalMode = $state<RetrievalMode>('lexical');
 
   private retriever: RetrievalClient | null = null;
   /** The worker starts once, however many loads ask for it at the same time. */
   private retrieverStart: Promise<RetrievalClient> | null = null;
   private indexLoads = 0;
   private indexReady = false;
-  private run: AbortController | null = null;
+  /** Other pages' runs (Compare), cancelled like the Ask page's when the model or index changes. */
+  private readonly cancelHooks: (() => void)[] = [];
 
   async loadEngine(settings: EngineSettings): Promise<void> {
     this.cancel();
     await this.engine?.unload();
     this.engine = null;
     this.engineState = { status: 'loading', progress: { text: 'starting' } };
+    let first: ByteSample | null = null;
+    let fromCache = false;
+    const onProgress = (progress: LoadProgress): void => {
+      fromCache ||= progress.fromCache === true;
+      const latest = { bytes: progress.loadedBytes ?? 0, ms: performance.now() };
+      first ??= progress.loadedBytes === undefined ? null : latest;
+      const eta = first && etaSeconds(first, latest, progress.totalBytes);
+      this.engineState = { status: 'loading', progress, ...(eta !== null && { etaSeconds: eta }) };
+    };
     try {
-      this.engine = await loadEngine(settings, (progress) => (this.engineState = { status: 'loading', progress }));
-      this.engineState = { status: 'ready', label: this.engine.label };
+      this.engine = await loadEngine(settings, onProgress);
+      this.engineState = { status: 'ready', label: this.engine.label, fromCache };
     } catch (error) {
       this.engineState = { status: 'error', message: errorMessage(error) };
     }
@@ -92,7 +103,6 @@ export class Session {
       settled = true;
       if (!current()) return;
       this.index = info;
-      this.setRetrievalMode(info.modes.includes(this.retrievalMode) ? this.retrievalMode : (info.modes[0] ?? 'lexical'));
       this.indexReady = true;
       this.corpusState = { status: 'ready', label: `${info.name} · ${info.passages} passages` };
       // Passage texts load lazily; fetching the rest in the background makes the index work offline later.
@@ -112,51 +122,42 @@ export class Session {
     return { engine: this.engine, retriever: this.retriever.inMode(mode), label: this.engine.label };
   }
 
-  setRetrievalMode(mode: RetrievalMode): void {
-    this.retrievalMode = mode;
-    if (this.retriever) this.retriever.mode = mode;
+  /**
+   * The mode searches use: the user's choice when the open index offers it, else the index's first.
+   * Lexical by default: on the demo index (USE-lite vectors) recall@5 of the gold paragraphs over 400
+   * HotpotQA questions is BM25 0.744, hybrid 0.715, dense 0.448 (`npm run bench:retrieval`).
+   */
+  get retrievalMode(): RetrievalMode {
+    const modes = this.index?.modes ?? [];
+    const wanted = this.settings.value.retrievalMode;
+    return modes.includes(wanted) ? wanted : (modes[0] ?? 'lexical');
   }
 
-  /** Starts a run; a run already going is cancelled first. */
+  setRetrievalMode(mode: RetrievalMode): void {
+    this.settings.update({ retrievalMode: mode });
+  }
+
+  /** The engine and the index as a run with the user's settings sees them (noise included). */
+  runDeps(): AgentDeps | null {
+    const deps = this.benchDeps(this.retrievalMode);
+    return deps && { engine: deps.engine, retriever: runRetriever(deps.retriever, this.settings.value) };
+  }
+
+  /** Asks on the Ask page; a run already going there is cancelled first. */
   async ask(question: string): Promise<void> {
     const q = question.trim();
-    if (!q || q.length > MAX_QUESTION_CHARS || !this.engine || !this.retriever || !this.indexReady) return;
-    this.cancel();
-    const controller = new AbortController();
-    this.run = controller;
-    this.events = [];
-    this.liveText = '';
-    this.end = null;
-    this.stats = null;
-    this.running = true;
-    try {
-      for await (const event of runAgent(q, { engine: this.engine, retriever: this.retriever }, { policy: alwaysSearch, signal: controller.signal })) {
-        if (this.run !== controller) return;
-        this.record(event);
-      }
-    } finally {
-      if (this.run === controller) {
-        this.running = false;
-        this.run = null;
-      }
-    }
+    const deps = this.runDeps();
+    if (!q || q.length > MAX_QUESTION_CHARS || !deps) return;
+    await this.current.run(q, deps, agentConfig(this.settings.value, alwaysSearch));
+  }
+
+  /** Registers another page's cancel, for when the model or index changes under it. */
+  onCancel(hook: () => void): void {
+    this.cancelHooks.push(hook);
   }
 
   cancel(): void {
-    this.run?.abort();
-  }
-
-  private record(event: AgentEvent): void {
-    if (event.type === 'text') {
-      this.liveText += event.delta;
-      return;
-    }
-    if (event.type === 'turn') this.liveText = '';
-    if (event.type === 'stats') this.stats = event.stats;
-    if (event.type === 'end') {
-      this.end = event;
-      this.stats = event.stats;
-    }
-    this.events = [...this.events, event];
+    this.current.cancel();
+    for (const hook of this.cancelHooks) hook();
   }
 }

@@ -9,13 +9,18 @@ import type { Document } from '../../src/core/retriever.ts';
 import { hotpotQuestions } from '../shared-data.ts';
 
 export async function buildSmallIndex(outDir: string, questions: number, shardBytes = 16 * 1024, embedderChoice: EmbedderChoice = { kind: 'use-lite' }): Promise<Document[]> {
+  return buildIndexFrom(outDir, `HotpotQA, ${questions} questions`, hotpotQuestions(questions), shardBytes, embedderChoice);
+}
+
+/** An index of any corpus lines the builder reads (passages or benchmark lines), e.g. crafted hostile passages. */
+export async function buildIndexFrom(outDir: string, name: string, lines: readonly object[], shardBytes = 16 * 1024, embedderChoice: EmbedderChoice = { kind: 'use-lite' }): Promise<Document[]> {
   const source = join(outDir, 'source.jsonl');
-  writeFileSync(source, hotpotQuestions(questions).map((q) => JSON.stringify(q)).join('\n'));
+  writeFileSync(source, lines.map((line) => JSON.stringify(line)).join('\n'));
   const { documents } = await readPassages(source);
   const embedder = await loadEmbedder(embedderChoice);
   try {
     await buildIndex(
-      { name: `HotpotQA, ${questions} questions`, source: { kind: 'jsonl', file: 'source.jsonl', sha256: '0'.repeat(64) }, documents, chunkWords: 100 },
+      { name, source: { kind: 'jsonl', file: 'source.jsonl', sha256: '0'.repeat(64) }, documents, chunkWords: 100 },
       { outDir, embedder, shardBytes, cacheDir: join(outDir, '.cache') },
     );
   } finally {
