@@ -75,4 +75,11 @@ export interface LlmEngine {
 /** Thrown by engines for failures a user should read (bad URL, no WebGPU, load failure). */
 export class EngineError extends Error {
   override name = 'EngineError';
+  /** The engine is unusable after this (GPU device lost, wasm aborted, hung): it must be loaded again. */
+  readonly fatal: boolean;
+
+  constructor(message: string, options: { fatal?: boolean; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.fatal = options.fatal ?? false;
+  }
 }

@@ -69,6 +69,8 @@ export class WebLlmEngine implements LlmEngine {
         if (chunk.usage?.extra) stream.setTimings(timingsOf(chunk.usage.extra));
       }
       return stream.result(request.signal?.aborted ? 'abort' : undefined);
+    } catch (error) {
+      throw generateError(error);
     } finally {
       request.signal?.removeEventListener('abort', interrupt);
     }
@@ -88,6 +90,16 @@ async function chooseRecord(options: WebLlmEngineOptions, shaderF16: boolean): P
   if (!prebuilt) throw new EngineError(`${choice.modelId} is not in this WebLLM version's prebuilt list`);
   const record = options.weightsBaseUrl ? selfHosted(prebuilt, options.weightsBaseUrl) : prebuilt;
   return { record, why: `${choice.reason}; needs about ${(choice.vramMB / 1024).toFixed(1)} GB of GPU memory` };
+}
+
+/**
+ * A lost GPU device (driver reset, another tab, the OS reclaiming memory) leaves WebLLM's pipeline
+ * dead: the error is fatal, so the page loads the model again instead of retrying on a dead device.
+ */
+function generateError(error: unknown): unknown {
+  const message = errorMessage(error);
+  if (!/device (was |is )?lost|GPUDevice.*lost|DXGI_ERROR_DEVICE|context lost/i.test(message)) return error;
+  return new EngineError(`the GPU device was lost (${message}); the model is being loaded again`, { fatal: true, cause: error });
 }
 
 /** WebLLM reports seconds: time to first token is the prefill, the rest of the request decoding. */

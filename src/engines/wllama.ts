@@ -310,7 +310,9 @@ function generateError(error: unknown): Error {
   }
   const message = errorMessage(error);
   if (/context/i.test(message)) return new EngineError(`The request does not fit the model context: ${message}`);
-  return new EngineError(`wllama failed while generating: ${message}`);
+  // An aborted or trapped wasm module keeps no usable state: the model must be loaded again.
+  const fatal = error instanceof WebAssembly.RuntimeError || /\bAborted\(|unreachable|memory access out of bounds/i.test(message);
+  return new EngineError(`wllama failed while generating: ${message}`, { fatal, cause: error });
 }
 
 

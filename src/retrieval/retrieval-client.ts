@@ -12,19 +12,57 @@ const READY_TIMEOUT_MS = 30_000;
 /** Where the build puts USE-lite's model files (see vite.config.ts). */
 const USE_LITE_PATH = 'models/use-lite/';
 
+/** A search (embedding included) takes milliseconds; one this late means the worker is stuck. */
+const SEARCH_TIMEOUT_MS = 30_000;
+
 export class RetrievalClient implements Retriever {
   mode: RetrievalMode = 'lexical';
   private ticket = 0;
+  private failure: Error | null = null;
+  /** Rejects once the worker is gone, so no call waits forever on a dead worker. */
+  private readonly gone: Promise<never>;
+  private markGone: (error: Error) => void = () => undefined;
 
   private constructor(
     private readonly worker: Worker,
     private readonly api: Comlink.Remote<RetrievalWorkerApi>,
-  ) {}
+    private readonly onFailure: (error: Error) => void,
+  ) {
+    this.gone = new Promise<never>((_, reject) => (this.markGone = reject));
+    this.gone.catch(() => undefined);
+    // After the handshake, an uncaught error in the worker means its state can no longer be trusted.
+    worker.addEventListener('error', (event) => this.fail(new Error(`the retrieval worker crashed: ${event.message || 'script error'}`)));
+  }
 
-  static async start(): Promise<RetrievalClient> {
+  /** `onFailure` hears once when the worker crashes or stops answering; the client is dead after that. */
+  static async start(onFailure: (error: Error) => void = () => undefined): Promise<RetrievalClient> {
     const worker = new Worker(new URL('../../workers/retrieval.worker.ts', import.meta.url), { type: 'module', name: 'retrieval' });
     await whenReady(worker);
-    return new RetrievalClient(worker, Comlink.wrap<RetrievalWorkerApi>(worker));
+    return new RetrievalClient(worker, Comlink.wrap<RetrievalWorkerApi>(worker), onFailure);
+  }
+
+  private fail(error: Error): void {
+    if (this.failure) return;
+    this.failure = error;
+    this.markGone(error);
+    this.worker.terminate();
+    this.onFailure(error);
+  }
+
+  /** A worker call that fails when the worker dies, or after `timeoutMs` (then the worker is given up). */
+  private call<T>(work: Promise<T>, timeoutMs?: number): Promise<T> {
+    if (this.failure) return Promise.reject(this.failure);
+    const racers: Promise<T>[] = [work, this.gone];
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    if (timeoutMs !== undefined) {
+      racers.push(new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          this.fail(new Error(`the retrieval worker did not answer within ${timeoutMs / 1000} s`));
+          reject(this.failure);
+        }, timeoutMs);
+      }));
+    }
+    return Promise.race(racers).finally(() => clearTimeout(timer));
   }
 
   /**
@@ -34,11 +72,11 @@ export class RetrievalClient implements Retriever {
   open(manifestUrl: string, onProgress: (progress: OpenProgress) => void, embeddingModelsUrl?: string): Promise<IndexInfo> {
     const page = (path: string) => new URL(path, document.baseURI).href;
     const request: OpenRequest = { manifestUrl: page(manifestUrl), useLiteUrl: page(USE_LITE_PATH), ...(embeddingModelsUrl && { embeddingModelsUrl: page(embeddingModelsUrl) }) };
-    return this.api.open(request, Comlink.proxy(onProgress));
+    return this.call(this.api.open(request, Comlink.proxy(onProgress)));
   }
 
   prefetch(onProgress: (progress: OpenProgress) => void): Promise<void> {
-    return this.api.prefetch(Comlink.proxy(onProgress));
+    return this.call(this.api.prefetch(Comlink.proxy(onProgress)));
   }
 
   search(query: string, k: number, signal?: AbortSignal): Promise<Passage[]> {
@@ -56,7 +94,7 @@ export class RetrievalClient implements Retriever {
     const onAbort = () => void this.api.cancel(++this.ticket);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      return await this.api.search(query, mode, k, ticket);
+      return await this.call(this.api.search(query, mode, k, ticket), SEARCH_TIMEOUT_MS);
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }

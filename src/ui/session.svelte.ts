@@ -9,6 +9,7 @@ import { alwaysSearch } from '../core/policy.ts';
 import { agentConfig, runRetriever } from '../core/run-settings.ts';
 import { errorMessage } from '../core/error-message.ts';
 import { etaSeconds, type ByteSample } from '../core/eta.ts';
+import { DEFAULT_CALL_TIMEOUT_MS, guardEngine } from '../core/engine-guard.ts';
 import { CATALOG_FILE, parseCatalog, type CatalogEntry } from '../core/index-catalog.ts';
 import { loadEngine, type EngineSettings } from '../engines/load.ts';
 import { RetrievalClient } from '../retrieval/retrieval-client.ts';
@@ -22,6 +23,9 @@ export type LoadState =
   | { status: 'loading'; progress: LoadProgress; etaSeconds?: number }
   | { status: 'ready'; label: string; fromCache?: boolean }
   | { status: 'error'; message: string };
+
+/** Crashes in a row (without the user opening an index) after which the worker is not restarted again. */
+const MAX_WORKER_RESTARTS = 3;
 
 /** The UI caps questions here: a prompt must fit the small models' context with room for passages. */
 export const MAX_QUESTION_CHARS = 1_000;
@@ -39,9 +43,15 @@ export class Session {
   /** The open index: its modes, and why dense search is off when it is. */
   index = $state<IndexInfo | null>(null);
 
+  /** What happened to the engine or the retrieval worker that the user should know (a crash, a recovery). */
+  engineNotice = $state<string | null>(null);
+  indexNotice = $state<string | null>(null);
+
+  private engineSettings: EngineSettings | null = null;
   private retriever: RetrievalClient | null = null;
-  /** The worker starts once, however many loads ask for it at the same time. */
   private retrieverStart: Promise<RetrievalClient> | null = null;
+  private lastIndex: { manifestUrl: string; embeddingModelsUrl?: string } | null = null;
+  private workerRestarts = 0;
   private indexLoads = 0;
   private indexReady = false;
   /** Other pages' runs (Compare), cancelled like the Ask page's when the model or index changes. */
@@ -49,8 +59,16 @@ export class Session {
 
   async loadEngine(settings: EngineSettings): Promise<void> {
     this.cancel();
-    await this.engine?.unload();
+    this.engineNotice = null;
+    await this.openEngine(settings);
+  }
+
+  /** Loads without touching runs: a recovery must let the failed run end with its own error. */
+  private async openEngine(settings: EngineSettings): Promise<void> {
+    const old = this.engine;
     this.engine = null;
+    await old?.unload().catch(() => undefined);
+    this.engineSettings = settings;
     this.engineState = { status: 'loading', progress: { text: 'starting' } };
     let first: ByteSample | null = null;
     let fromCache = false;
@@ -62,11 +80,22 @@ export class Session {
       this.engineState = { status: 'loading', progress, ...(eta !== null && { etaSeconds: eta }) };
     };
     try {
-      this.engine = await loadEngine(settings, onProgress);
-      this.engineState = { status: 'ready', label: this.engine.label, fromCache };
+      const engine: LlmEngine = guardEngine(await loadEngine(settings, onProgress), {
+        callTimeoutMs: DEFAULT_CALL_TIMEOUT_MS,
+        onFatal: (error) => void this.recoverEngine(engine, error),
+      });
+      this.engine = engine;
+      this.engineState = { status: 'ready', label: engine.label, fromCache };
     } catch (error) {
       this.engineState = { status: 'error', message: errorMessage(error) };
     }
+  }
+
+  /** A lost GPU, an aborted wasm module or a hung call: the run that hit it has failed; load the model again. */
+  private async recoverEngine(broken: LlmEngine, error: Error): Promise<void> {
+    if (this.engine !== broken || !this.engineSettings) return;
+    this.engineNotice = `The engine stopped (${error.message}). The model was loaded again.`;
+    await this.openEngine(this.engineSettings);
   }
 
   /** Reads the list of built indexes; without one, the picker simply stays hidden. */
@@ -85,16 +114,21 @@ export class Session {
    */
   async loadIndex(manifestUrl: string, embeddingModelsUrl?: string): Promise<void> {
     this.cancel();
+    this.workerRestarts = 0;
+    this.indexNotice = null;
+    await this.openIndex(manifestUrl, embeddingModelsUrl);
+  }
+
+  private async openIndex(manifestUrl: string, embeddingModelsUrl?: string): Promise<void> {
     this.indexReady = false;
+    this.lastIndex = { manifestUrl, ...(embeddingModelsUrl && { embeddingModelsUrl }) };
     // A newer load (a second click, or a pick while the demo loads) makes this one's updates moot.
     const load = ++this.indexLoads;
     const current = () => load === this.indexLoads;
     let settled = false;
     this.corpusState = { status: 'loading', progress: { text: `opening ${manifestUrl}` } };
     try {
-      this.retrieverStart ??= RetrievalClient.start();
-      const retriever = await this.retrieverStart;
-      this.retriever = retriever;
+      const retriever = await this.startRetriever();
       const info = await retriever.open(manifestUrl, ({ text, loaded, total }) => {
         if (current() && !settled) this.corpusState = { status: 'loading', progress: { text, loadedBytes: loaded, totalBytes: total, ...(total > 0 && { fraction: loaded / total }) } };
       }, embeddingModelsUrl || undefined);
@@ -110,10 +144,35 @@ export class Session {
     } catch (error) {
       settled = true;
       if (!current()) return;
-      this.retrieverStart = this.retriever ? this.retrieverStart : null;
       this.index = null;
       this.corpusState = { status: 'error', message: errorMessage(error) };
     }
+  }
+
+  /** The worker starts once, however many loads ask for it at the same time; a failed start is retried by the next load. */
+  private async startRetriever(): Promise<RetrievalClient> {
+    const start = (this.retrieverStart ??= RetrievalClient.start((error) => this.onRetrieverFailure(start, error)));
+    try {
+      this.retriever = await start;
+      return this.retriever;
+    } catch (error) {
+      if (this.retrieverStart === start) this.retrieverStart = null;
+      throw error;
+    }
+  }
+
+  /** The worker crashed or hung: a run in flight fails with that error; the index is opened again in a new worker. */
+  private onRetrieverFailure(failed: Promise<RetrievalClient>, error: Error): void {
+    if (this.retrieverStart !== failed) return;
+    this.retrieverStart = null;
+    this.retriever = null;
+    this.indexReady = false;
+    if (++this.workerRestarts > MAX_WORKER_RESTARTS || !this.lastIndex) {
+      this.corpusState = { status: 'error', message: `${error.message}. It failed ${this.workerRestarts} times: reload the page.` };
+      return;
+    }
+    this.indexNotice = `${error.message}; it was restarted and the index opened again.`;
+    void this.openIndex(this.lastIndex.manifestUrl, this.lastIndex.embeddingModelsUrl);
   }
 
   /** The loaded engine and index, for a benchmark run; null until both are ready. */

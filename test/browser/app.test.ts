@@ -273,6 +273,23 @@ describe('the app answers a question with the real engine (tiny model, CPU)', ()
     expect(await page.isDisabled('button:text("Cancel")')).toBe(true);
     await page.close();
   });
+
+  it('restarts a crashed retrieval worker, opens the index again, and answers', async () => {
+    const page = await openReadyApp();
+    const worker = page.workers().find((w) => w.url().includes('retrieval.worker'));
+    expect(worker).toBeDefined();
+    await worker?.evaluate(() => void setTimeout(() => {
+      throw new Error('simulated crash');
+    }));
+    await page.waitForSelector('[data-testid=index-notice]:has-text("the retrieval worker crashed")');
+    expect(await page.textContent('[data-testid=index-notice]')).toContain('simulated crash');
+    await page.waitForSelector('[data-testid=corpus-status][data-status=ready]');
+    await page.click('button:text-is("Ask")');
+    await page.waitForSelector('[data-kind=end]', { timeout: 120_000 });
+    expect(BOUNDED_ENDS).toContain(await page.getAttribute('[data-kind=end]', 'data-reason'));
+    expect(await page.locator('[data-kind=passages]').count()).toBeGreaterThanOrEqual(1);
+    await page.close();
+  });
 });
 
 describe('the WebLLM path in a browser with WebGPU (SwiftShader)', () => {
