@@ -34,6 +34,8 @@ export class Session {
   engineState = $state<LoadState>({ status: 'idle' });
   corpusState = $state<LoadState>({ status: 'idle' });
   readonly settings = new SettingsStore();
+  /** One question box text for the Ask and Compare pages: switching pages keeps what the user typed. */
+  question = $state('Which city was the mother of Ada Lovelace born in?');
   /** The Ask page's run. */
   readonly current = new RunView();
 

@@ -95,7 +95,8 @@ async function loadModelAndIndex(page: Page): Promise<void> {
 describe('the app answers a question with the real engine (tiny model, CPU)', () => {
   it('streams a trace with at least one search and ends within its bounds', async () => {
     const page = await openReadyApp();
-    expect(await page.textContent('[data-testid=engine-status]')).toContain('wllama · tiny-qwen3.gguf · CPU');
+    // The first load of this browser profile downloads the model; later loads read the browser's copy.
+    expect(await page.textContent('[data-testid=engine-status]')).toBe('Ready: wllama · tiny-qwen3.gguf · CPU');
     expect(await page.textContent('[data-testid=corpus-status]')).toMatch(/^HotpotQA, 10 questions · \d+ passages$/);
 
     const question = hotpotQuestions(1)[0]?.question_text ?? '';
@@ -155,6 +156,7 @@ describe('the app answers a question with the real engine (tiny model, CPU)', ()
     // A reload keeps the finished questions; the run resumes once a model is loaded again.
     await page.reload();
     await loadModelAndIndex(page);
+    expect(await page.textContent('[data-testid=engine-status]')).toBe('Ready: wllama · tiny-qwen3.gguf · CPU · loaded from cache');
     await page.click('nav >> text=Benchmark');
     expect(await page.textContent('[data-field=done]')).toBe(pausedAt);
     await page.click('button:text("Resume")');
