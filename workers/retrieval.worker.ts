@@ -16,7 +16,7 @@ import { parseManifest, type EmbedderSpec } from '../src/core/index-manifest.ts'
 import type { Passage } from '../src/core/retriever.ts';
 import { TransformersEmbedder, type TransformersEmbedderOptions } from '../src/embedders/transformers.ts';
 import { UseLiteEmbedder } from '../src/embedders/use-lite.ts';
-import { openShardCache } from '../src/retrieval/cache-storage.ts';
+import { fetchNetworkFirst, openShardCache } from '../src/retrieval/cache-storage.ts';
 import { ShardedIndex, type OpenProgress, type RetrievalMode } from '../src/retrieval/sharded-index.ts';
 import { shardSource } from '../src/retrieval/shard-source.ts';
 
@@ -76,7 +76,8 @@ function modelSource(url?: string): Pick<TransformersEmbedderOptions, 'allowRemo
 }
 
 async function fetchJson(url: string, maxBytes: number): Promise<unknown> {
-  const response = await fetch(url);
+  // Offline, the copy kept beside the shards: the manifest is what makes them reachable.
+  const response = await fetchNetworkFirst(url);
   if (!response.ok) throw new Error(`could not fetch ${url}: HTTP ${response.status}`);
   const text = await response.text();
   if (text.length > maxBytes) throw new Error(`${url} is larger than ${maxBytes} bytes`);

@@ -24,6 +24,7 @@ import {
 import wllamaWasmUrl from '@wllama/wllama/esm/wasm/wllama.wasm?url';
 import { DEFAULT_WLLAMA_MODEL_URL } from './defaults.ts';
 import { errorMessage } from '../core/error-message.ts';
+import { explainQuota, StorageFullError } from '../storage/quota.ts';
 import { ChatStream, commonChatFields, type Usage } from './chat-stream.ts';
 import {
   EngineError,
@@ -249,9 +250,17 @@ async function download(wllama: Wllama, url: string, options: WllamaEngineOption
       ...(total > 0 ? { totalBytes: total, fraction: Math.min(1, loaded / total) } : {}),
     });
   const downloadOptions = { progressCallback, ...(options.signal ? { signal: options.signal } : {}) };
-  return options.useCache === false
-    ? manager.downloadModel(url, downloadOptions)
-    : manager.getModelOrDownload({ url }, downloadOptions);
+  // The file stays in OPFS for later loads, offline too. A full store: the partial file is dropped (other
+  // cached models stay) and the user reads how much is needed and where to free it.
+  let size = 0;
+  const sized = { ...downloadOptions, progressCallback: (p: { loaded: number; total: number }) => {
+    size = Math.max(p.total, p.loaded);
+    progressCallback(p);
+  } };
+  return explainQuota(
+    () => (options.useCache === false ? manager.downloadModel(url, sized) : manager.getModelOrDownload({ url }, sized)),
+    { what: `the model ${name}`, neededBytes: () => size, dropPartial: () => manager.cacheManager.delete(url) },
+  );
 }
 
 /** Loads a downloaded model; a file that is not a loadable GGUF is dropped from the cache. */
@@ -296,6 +305,7 @@ function chatBody(request: GenerateRequest): ChatBody {
 
 function loadError(error: unknown, url: string): EngineError {
   if (error instanceof EngineError) return error;
+  if (error instanceof StorageFullError) return new EngineError(error.message);
   if (error instanceof DOMException && error.name === 'AbortError') return new EngineError('Model download cancelled.');
   const message = errorMessage(error);
   if (/fetch|HTTP|network/i.test(message)) {

@@ -1,0 +1,140 @@
+/**
+ * Offline, in Debian's Chromium: the built app is loaded once online (the service worker takes control,
+ * the index shards are cached, the tiny GGUF is downloaded and loaded once), then the server is stopped
+ * and the context set offline, and the page is reloaded. The app must open, the index answer, the cached
+ * model load and a question get a bounded run. Then the Storage panel lists what is kept, with sizes,
+ * and deleting the index removes it.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, serveStatic, type LaunchedChromium, type StaticServer } from './chromium.ts';
+import { hotpotQuestions } from '../shared-data.ts';
+import { buildSmallIndex } from '../tools/small-index.ts';
+import { ensureTinyModel } from '../tools/make-tiny-gguf.mjs';
+import { SHARD_CACHE_NAME } from '../../src/retrieval/cache-storage.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BOUNDED_ENDS = ['answered', 'max-turns', 'max-total-tokens', 'repeated-query'];
+
+let outDir = '';
+let indexDir = '';
+let modelPath = '';
+let server: StaticServer;
+let serverStopped = false;
+let browser: LaunchedChromium;
+let page: Page;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  modelPath = ensureTinyModel();
+  outDir = mkdtempSync(join(tmpdir(), 'sdg-offline-app-'));
+  indexDir = mkdtempSync(join(tmpdir(), 'sdg-offline-index-'));
+  await build({ root: ROOT, logLevel: 'warn', build: { outDir, emptyOutDir: true, reportCompressedSize: false } });
+  await buildSmallIndex(indexDir, 5);
+  server = await serveStatic({ mounts: { '/': outDir, '/index/': indexDir, '/gguf/': dirname(modelPath) } });
+  browser = await launchChromium();
+  browser.context.on('weberror', (error) => pageErrors.push(error.error().message));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  if (!serverStopped) await server?.close();
+  for (const dir of [outDir, indexDir]) if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Every file the index's manifest names, plus the manifest itself: what must be cached to open offline. */
+function indexFileCount(): number {
+  const manifest = JSON.parse(readFileSync(join(indexDir, 'manifest.json'), 'utf8')) as Record<string, { shards?: unknown[] } | undefined>;
+  const shards = ['passages', 'lexical', 'vectors'].reduce((sum, part) => sum + (manifest[part]?.shards?.length ?? 0), 0);
+  return shards + 1;
+}
+
+async function loadModel(): Promise<void> {
+  await page.fill('input[name=gguf-url]', `${server.url}gguf/${basename(modelPath)}`);
+  await page.click('text=Load model');
+  await page.waitForSelector('[data-testid=engine-status][data-status=ready]', { timeout: 60_000 });
+}
+
+describe('the app offline, after one visit online', () => {
+  it('reloads with the network cut: opens, searches the cached index and runs the cached model', async () => {
+    page = await browser.context.newPage();
+    await page.goto(server.url);
+    // The service worker takes control of this first page (clientsClaim) once its precache is complete.
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 120_000 });
+    await loadModel();
+    await page.waitForSelector('[data-testid=corpus-status][data-status=ready]');
+    // The passages load lazily; the app fetches the rest in the background, and all of it is cached.
+    const expected = indexFileCount();
+    await page.waitForFunction(
+      async ({ name, count }) => (await (await caches.open(name)).keys()).length >= count,
+      { name: SHARD_CACHE_NAME, count: expected },
+      { timeout: 60_000, polling: 250 },
+    );
+
+    await browser.context.setOffline(true);
+    await server.close();
+    serverStopped = true;
+    // The network really is gone: a file the service worker does not keep cannot be fetched.
+    expect(await page.evaluate(() => fetch('./index/manifest.json?probe', { cache: 'no-store' }).then(() => 'reached', () => 'unreachable'))).toBe('unreachable');
+
+    await page.reload();
+    await page.waitForSelector('h1:has-text("Search, Don\'t Guess")');
+    await page.waitForSelector('[data-testid=corpus-status]:is([data-status=ready], [data-status=error])', { timeout: 60_000 });
+    expect(await page.textContent('[data-testid=corpus-status]')).toMatch(/^HotpotQA, 5 questions · \d+ passages$/);
+    await loadModel();
+    expect(await page.textContent('[data-testid=engine-status]')).toContain('tiny-qwen3.gguf');
+
+    // Dense search: the random model's queries are nonsense to BM25, but the nearest vectors always come
+    // back, which also proves the query embedder (USE-lite on tfjs's wasm) runs from the offline copy.
+    await page.selectOption('select[name=retrieval-mode]', 'dense');
+    expect(await page.locator('[data-testid=dense-unavailable]').count()).toBe(0);
+    await page.fill('textarea[name=question]', hotpotQuestions(1)[0]?.question_text ?? '');
+    await page.click('button:text("Ask")');
+    await page.waitForSelector('[data-kind=end]', { timeout: 120_000 });
+    expect(BOUNDED_ENDS).toContain(await page.getAttribute('[data-kind=end]', 'data-reason'));
+    const searches = await page.locator('[data-kind=search]').count();
+    expect(searches).toBeGreaterThanOrEqual(1);
+    // Each search came back with passages read from the cached shards.
+    const found = await page.locator('[data-kind=passages] summary').allTextContents();
+    expect(found).toHaveLength(searches);
+    for (const text of found) expect(text).toMatch(/^[1-9]\d* passages/);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('lists what is stored with its size, and deleting the index removes it', async () => {
+    await page.click('summary:text("Storage")');
+    await page.waitForSelector('[data-testid=storage-entries][data-status=ready]');
+    expect(await page.textContent('[data-testid=storage-usage]')).toMatch(/^\s*Using [\d.]+ [KMG]?B of [\d.]+ [KMG]?B available to this site\./);
+
+    const rows = page.locator('[data-testid=storage-entry]');
+    const listed = await rows.evaluateAll((trs) =>
+      trs.map((tr) => ({ kind: tr.getAttribute('data-kind'), label: tr.querySelector('[data-field=label]')?.textContent ?? '', bytes: Number(tr.querySelector('[data-field=size]')?.getAttribute('data-bytes')) })),
+    );
+    const index = listed.find((entry) => entry.kind === 'index');
+    const model = listed.find((entry) => entry.kind === 'model');
+    const app = listed.find((entry) => entry.kind === 'app');
+    expect(index?.label).toBe('Index: HotpotQA, 5 questions');
+    expect(model?.label).toBe('wllama model: tiny-qwen3.gguf');
+    // The GGUF is kept whole; the app's offline copy holds at least the 8 MB of wllama's wasm.
+    expect(model?.bytes).toBe(readFileSync(modelPath).byteLength);
+    expect(index?.bytes).toBeGreaterThan(0);
+    expect(app?.bytes).toBeGreaterThan(8_000_000);
+
+    const indexRow = rows.filter({ hasText: 'Index: HotpotQA, 5 questions' });
+    expect(await indexRow.textContent()).toContain('the index is fetched again the next time it is opened');
+    await indexRow.locator('button:text("Delete")').click();
+    await indexRow.waitFor({ state: 'detached' });
+    await page.waitForSelector('[data-testid=storage-entries][data-status=ready]');
+    expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-kind')))).not.toContain('index');
+    expect(await page.evaluate(async (name) => (await (await caches.open(name)).keys()).length, SHARD_CACHE_NAME)).toBe(0);
+
+    await page.click('button:text("Keep data (persistent storage)")');
+    const persisted = await page.waitForSelector('[data-testid=persist-status]');
+    expect(['granted', 'denied']).toContain(await persisted.getAttribute('data-result'));
+  });
+});
