@@ -25,11 +25,14 @@ const offline = VitePWA({
   },
 });
 
+// The dense scan's WebAssembly SIMD kernel, compiled from its WAT for the app and the retrieval worker.
+import { wasmKernel } from './vite/wasm-kernel.ts';
+
 export default defineConfig({
   // Relative base: the built app works from any path, including a file server in tests.
   base: './',
-  plugins: [svelte(), viteStaticCopy({ targets: [{ src: USE_LITE_FILES, dest: 'models/use-lite' }] }), offline],
-  worker: { format: 'es' },
+  plugins: [svelte(), viteStaticCopy({ targets: [{ src: USE_LITE_FILES, dest: 'models/use-lite' }] }), offline, wasmKernel()],
+  worker: { format: 'es', plugins: () => [wasmKernel()] },
   build: { target: 'es2022', sourcemap: true },
   server: { host: '127.0.0.1' },
   preview: { host: '127.0.0.1' },

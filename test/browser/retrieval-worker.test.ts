@@ -14,6 +14,7 @@ import { USE_LITE_DIR } from '../../index-builder/use-lite-files.ts';
 import { parseManifest } from '../../src/core/index-manifest.ts';
 import type { Document } from '../../src/core/retriever.ts';
 import { ensureTinyBert } from '../tools/make-tiny-bert.mjs';
+import { wasmKernel } from '../../vite/wasm-kernel.ts';
 import { buildSmallIndex } from '../tools/small-index.ts';
 import { launchChromium, RequestLog, serveStatic, type LaunchedChromium, type StaticServer } from './chromium.ts';
 import type { Harness } from './fixtures/retrieval-page/main.ts';
@@ -44,7 +45,7 @@ function copyIndex(): string {
 beforeAll(async () => {
   outDir = mkdtempSync(join(tmpdir(), 'sdg-retrieval-page-'));
   indexDir = mkdtempSync(join(tmpdir(), 'sdg-index-'));
-  await build({ configFile: false, root: FIXTURE, base: './', logLevel: 'warn', worker: { format: 'es' }, build: { outDir, emptyOutDir: true, target: 'es2022', reportCompressedSize: false } });
+  await build({ configFile: false, root: FIXTURE, base: './', logLevel: 'warn', plugins: [wasmKernel()], worker: { format: 'es', plugins: () => [wasmKernel()] }, build: { outDir, emptyOutDir: true, target: 'es2022', reportCompressedSize: false } });
   documents = await buildSmallIndex(indexDir, 4);
   corruptDir = copyIndex();
   const manifest = parseManifest(JSON.parse(readFileSync(join(corruptDir, 'manifest.json'), 'utf8')));
