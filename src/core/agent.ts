@@ -9,6 +9,7 @@ import type { Plan, Policy } from './policy.ts';
 import { traceGrammar, type AllowedActions } from './grammar.ts';
 import { normalizeAnswer } from './metrics.ts';
 import {
+  DEFAULT_PASSAGE_TOKENS,
   NUDGES,
   REASON_IN_DOCUMENT_PROMPT,
   SEARCH_AGENT_PROMPT,
@@ -17,7 +18,9 @@ import {
   informationMessage,
   questionMessage,
   reasonInDocumentMessage,
+  type PassageBudget,
 } from './prompts.ts';
+import { estimateTokens, type TokenCounter } from './token-budget.ts';
 import { readTurn, type Action, type Turn, type TurnProblem } from './turn.ts';
 import { streamWhile, untilAborted } from './stream.ts';
 import { errorMessage } from './error-message.ts';
@@ -34,6 +37,10 @@ export interface AgentOptions {
   maxRepeatedQueries: number;
   reasonInDocument: boolean;
   maxObservationTokens: number;
+  /** Each passage is cut to this many tokens (at a word end) before the model reads it. */
+  maxPassageTokens: number;
+  /** Counts tokens for the passage cut: the engine's tokenizer where one is at hand, else a chars/4 estimate. */
+  tokenCounter?: TokenCounter;
   /** Constrain output to the trace syntax where the engine supports grammars. */
   grammar: boolean;
   /** Qwen3's native thinking mode (see GenerateRequest.thinking). */
@@ -54,6 +61,7 @@ export const DEFAULT_AGENT_OPTIONS: Omit<AgentOptions, 'policy'> = {
   maxRepeatedQueries: 1,
   reasonInDocument: false,
   maxObservationTokens: 200,
+  maxPassageTokens: DEFAULT_PASSAGE_TOKENS,
   grammar: true,
   thinking: false,
   temperature: 0,
@@ -246,7 +254,7 @@ class AgentRun {
     const ms = this.now() - started;
     this.stats.retrievalMs += ms;
     yield { type: 'passages', turn, query, passages, ms };
-    if (!this.options.reasonInDocument || passages.length === 0) return formatPassages(passages);
+    if (!this.options.reasonInDocument || passages.length === 0) return formatPassages(passages, this.passageBudget());
     const observation = yield* this.condense(turn, query, passages);
     yield { type: 'observation', turn, text: observation };
     return observation;
@@ -258,7 +266,7 @@ class AgentRun {
       {
         messages: [
           { role: 'system', content: REASON_IN_DOCUMENT_PROMPT },
-          { role: 'user', content: reasonInDocumentMessage(this.question, query, passages) },
+          { role: 'user', content: reasonInDocumentMessage(this.question, query, passages, this.passageBudget()) },
         ],
         maxTokens: Math.max(1, Math.min(this.options.maxObservationTokens, this.tokensLeft())),
         thinking: false,
@@ -268,7 +276,11 @@ class AgentRun {
     );
     // A condenser that thinks aloud or writes tags is trimmed to its plain text.
     const plain = result.text.replace(/<think>[\s\S]*?(<\/think>|$)/gi, '').trim();
-    return plain || formatPassages(passages);
+    return plain || formatPassages(passages, this.passageBudget());
+  }
+
+  private passageBudget(): PassageBudget {
+    return { maxTokens: this.options.maxPassageTokens, counter: this.options.tokenCounter ?? estimateTokens };
   }
 
   private async *generate(

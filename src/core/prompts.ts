@@ -4,6 +4,7 @@
  */
 import type { Passage } from './retriever.ts';
 import { neutralizeUntrusted } from './sanitize.ts';
+import { estimateTokens, trimToTokens, type TokenCounter } from './token-budget.ts';
 
 export const SEARCH_AGENT_PROMPT = `You answer questions by searching a Wikipedia index. You do not trust your memory: every fact your answer rests on must come from search results.
 
@@ -37,19 +38,23 @@ export function questionMessage(question: string): string {
 }
 
 /**
- * A passage is cut to this many characters (about 150 tokens) so that a run of several searches fits a
- * small model's 4k context; token-exact trimming is for the tokenizer-aware budget to do.
+ * A passage is cut to this many tokens, at a word end, so that a run of several searches fits a small
+ * model's 4k context: 175 is the 700 characters the cut used to be at the chars/4 estimate, and about
+ * 166 Qwen3 tokens of HotpotQA paragraphs (npm run bench).
  */
-export const MAX_PASSAGE_CHARS = 700;
+export const DEFAULT_PASSAGE_TOKENS = 175;
 
-function clip(text: string): string {
-  return text.length <= MAX_PASSAGE_CHARS ? text : `${text.slice(0, MAX_PASSAGE_CHARS).trimEnd()}…`;
+export interface PassageBudget {
+  maxTokens: number;
+  counter: TokenCounter;
 }
 
-export function formatPassages(passages: readonly Passage[]): string {
+const DEFAULT_BUDGET: PassageBudget = { maxTokens: DEFAULT_PASSAGE_TOKENS, counter: estimateTokens };
+
+export function formatPassages(passages: readonly Passage[], budget: PassageBudget = DEFAULT_BUDGET): string {
   if (passages.length === 0) return 'No results.';
   return passages
-    .map((p, i) => `Doc ${i + 1} (Title: ${neutralizeUntrusted(p.title)}) ${neutralizeUntrusted(clip(p.text))}`)
+    .map((p, i) => `Doc ${i + 1} (Title: ${neutralizeUntrusted(p.title)}) ${neutralizeUntrusted(trimToTokens(p.text, budget.maxTokens, budget.counter))}`)
     .join('\n');
 }
 
@@ -57,6 +62,6 @@ export function informationMessage(body: string): string {
   return `<information>${neutralizeUntrusted(body)}</information>`;
 }
 
-export function reasonInDocumentMessage(question: string, query: string, passages: readonly Passage[]): string {
-  return `Question: ${neutralizeUntrusted(question)}\nSearch query: ${neutralizeUntrusted(query)}\n\nSearch results:\n${formatPassages(passages)}`;
+export function reasonInDocumentMessage(question: string, query: string, passages: readonly Passage[], budget?: PassageBudget): string {
+  return `Question: ${neutralizeUntrusted(question)}\nSearch query: ${neutralizeUntrusted(query)}\n\nSearch results:\n${formatPassages(passages, budget)}`;
 }

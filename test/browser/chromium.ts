@@ -96,6 +96,8 @@ export interface StaticServerOptions {
   mounts: Record<string, string>;
   /** Send COOP/COEP so pages are cross-origin isolated (SharedArrayBuffer, wasm threads). */
   crossOriginIsolated?: boolean;
+  /** The Cache-Control of every response; default no-store, so a test never reads a stale file. */
+  cacheControl?: string;
 }
 
 export interface StaticServer {
@@ -109,7 +111,7 @@ export async function serveStatic(options: StaticServerOptions): Promise<StaticS
   const mounts = Object.entries(options.mounts)
     .map(([prefix, dir]) => [prefix.endsWith('/') ? prefix : `${prefix}/`, resolve(dir)] as const)
     .sort((a, b) => b[0].length - a[0].length);
-  const server = createServer((req, res) => handle(req, res, mounts, options.crossOriginIsolated ?? false));
+  const server = createServer((req, res) => handle(req, res, mounts, options.crossOriginIsolated ?? false, options.cacheControl ?? 'no-store'));
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   const { port } = server.address() as AddressInfo;
   return {
@@ -118,7 +120,7 @@ export async function serveStatic(options: StaticServerOptions): Promise<StaticS
   };
 }
 
-function handle(req: IncomingMessage, res: ServerResponse, mounts: (readonly [string, string])[], isolated: boolean): void {
+function handle(req: IncomingMessage, res: ServerResponse, mounts: (readonly [string, string])[], isolated: boolean, cacheControl: string): void {
   if (isolated) {
     res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
     res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
@@ -134,7 +136,7 @@ function handle(req: IncomingMessage, res: ServerResponse, mounts: (readonly [st
     'Content-Type': MIME_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
     'Content-Length': String(end - start + 1),
     'Accept-Ranges': 'bytes',
-    'Cache-Control': 'no-store',
+    'Cache-Control': cacheControl,
     ...(range ? { 'Content-Range': `bytes ${start}-${end}/${size}` } : {}),
   });
   if (req.method === 'HEAD' || size === 0) return void res.end();

@@ -1,11 +1,22 @@
-/** A small run of the retrieval benchmark, so `npm run bench:retrieval` cannot rot unnoticed. */
+/** Small runs of the benchmarks, so `npm run bench:retrieval` and `npm run bench` cannot rot unnoticed. */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { denseScaleBench } from '../bench/dense-scale.ts';
 
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const run = promisify(execFile);
+
 describe('bench:retrieval smoke', () => {
-  it('measures the int8 scan, the float32 scan and voy on a small synthetic set, all finding the planted rows', async () => {
-    const rows = await denseScaleBench({ sizes: [1_000], dimension: 32, queries: 5, voyBudgetMs: 60_000, log: () => {} });
-    expect(rows.map((r) => r.index)).toEqual(['flat-int8', 'flat-float32', 'voy']);
+  it('measures the int8 scans (SIMD and JS), the float32 scan and voy on a small synthetic set, all finding the planted rows', async () => {
+    const all = await denseScaleBench({ sizes: [1_000], dimension: 32, queries: 5, voyBudgetMs: 60_000, log: () => {} });
+    expect(all.map((r) => r.index)).toEqual(['flat-int8-simd', 'bandwidth-bound', 'flat-int8', 'flat-float32', 'voy']);
+    expect(all[1]?.note).toMatch(/flat-int8-simd p50 is [\d.]+× this/);
+    const rows = all.filter((r) => r.index !== 'bandwidth-bound');
     for (const row of rows) {
       expect(row.top1, row.index).toBe(1);
       expect(row.p50Ms).toBeGreaterThanOrEqual(0);
@@ -13,3 +24,33 @@ describe('bench:retrieval smoke', () => {
     expect(rows[0]?.bytesPerVector).toBe(36);
   });
 });
+
+/** `npm run bench -- --smoke`: every section of the full bench at tiny sizes, run as a user runs it. */
+describe('npm run bench smoke', () => {
+  it('fills every section of the results JSON with finite numbers, and KV reuse saves prefill', { timeout: 300_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sdg-bench-smoke-'));
+    try {
+      const out = join(dir, 'results.json');
+      await run(process.execPath, ['--import', 'tsx', 'test/bench/run-all.ts', '--smoke', '--out', out], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
+      const results = JSON.parse(readFileSync(out, 'utf8')) as SmokeResults;
+      expect(results.table.length).toBeGreaterThan(40);
+      for (const row of results.table) expect(Number.isFinite(row.value), `${row.section}: ${row.metric}`).toBe(true);
+      expect(new Set(results.table.map((r) => r.section))).toEqual(new Set(['retrieval', 'agent', 'app']));
+      const [always, reasonInDocument, , , noSearch] = results.agent.rows;
+      expect(results.agent.rows.map((r) => r.config)).toHaveLength(5);
+      expect(always?.prefillPrefixReuse).toBeLessThan(always?.prefillNoReuse ?? 0);
+      expect(reasonInDocument?.informationTokens).toBeLessThan(always?.informationTokens ?? 0);
+      expect(noSearch?.searches).toBe(0);
+      expect(results.app.initialJsGzipBytes).toBeGreaterThan(10_000);
+      expect(results.app.initialJsGzipBytes).toBeLessThan(results.app.allJsGzipBytes);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+interface SmokeResults {
+  table: { section: string; metric: string; value: number | null; unit: string }[];
+  agent: { rows: { config: string; searches: number; prefillNoReuse: number; prefillPrefixReuse: number; informationTokens: number }[] };
+  app: { initialJsGzipBytes: number; allJsGzipBytes: number };
+}
