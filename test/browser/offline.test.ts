@@ -5,57 +5,41 @@
  * model load and a question get a bounded run. Then the Storage panel lists what is kept, with sizes,
  * and deleting the index removes it.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, serveStatic, type LaunchedChromium, type StaticServer } from './chromium.ts';
-import { hotpotQuestions } from '../shared-data.ts';
-import { buildSmallIndex } from '../tools/small-index.ts';
-import { ensureTinyModel } from '../tools/make-tiny-gguf.mjs';
+import { launchChromium, type LaunchedChromium } from './chromium.ts';
+import { demoQuestions, startAppFixture, type AppFixture } from './app-fixture.ts';
 import { SHARD_CACHE_NAME } from '../../src/retrieval/cache-storage.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BOUNDED_ENDS = ['answered', 'max-turns', 'max-total-tokens', 'repeated-query'];
 
-let outDir = '';
-let indexDir = '';
-let modelPath = '';
-let server: StaticServer;
-let serverStopped = false;
+let app: AppFixture;
 let browser: LaunchedChromium;
 let page: Page;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  modelPath = ensureTinyModel();
-  outDir = mkdtempSync(join(tmpdir(), 'sdg-offline-app-'));
-  indexDir = mkdtempSync(join(tmpdir(), 'sdg-offline-index-'));
-  await build({ root: ROOT, logLevel: 'warn', build: { outDir, emptyOutDir: true, reportCompressedSize: false } });
-  await buildSmallIndex(indexDir, 5);
-  server = await serveStatic({ mounts: { '/': outDir, '/index/': indexDir, '/gguf/': dirname(modelPath) } });
+  app = await startAppFixture({ questions: 5 });
   browser = await launchChromium();
   browser.context.on('weberror', (error) => pageErrors.push(error.error().message));
 });
 
 afterAll(async () => {
   await browser?.close();
-  if (!serverStopped) await server?.close();
-  for (const dir of [outDir, indexDir]) if (dir) rmSync(dir, { recursive: true, force: true });
+  await app?.close();
 });
 
 /** Every file the index's manifest names, plus the manifest itself: what must be cached to open offline. */
 function indexFileCount(): number {
-  const manifest = JSON.parse(readFileSync(join(indexDir, 'manifest.json'), 'utf8')) as Record<string, { shards?: unknown[] } | undefined>;
+  const manifest = JSON.parse(readFileSync(join(app.indexDir, 'manifest.json'), 'utf8')) as Record<string, { shards?: unknown[] } | undefined>;
   const shards = ['passages', 'lexical', 'vectors'].reduce((sum, part) => sum + (manifest[part]?.shards?.length ?? 0), 0);
   return shards + 1;
 }
 
 async function loadModel(): Promise<void> {
-  await page.fill('input[name=gguf-url]', `${server.url}gguf/${basename(modelPath)}`);
+  await page.fill('input[name=gguf-url]', app.modelUrl);
   await page.click('text=Load model');
   await page.waitForSelector('[data-testid=engine-status][data-status=ready]', { timeout: 60_000 });
 }
@@ -63,7 +47,7 @@ async function loadModel(): Promise<void> {
 describe('the app offline, after one visit online', () => {
   it('reloads with the network cut: opens, searches the cached index and runs the cached model', async () => {
     page = await browser.context.newPage();
-    await page.goto(server.url);
+    await page.goto(app.server.url);
     // The service worker takes control of this first page (clientsClaim) once its precache is complete.
     await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 120_000 });
     await loadModel();
@@ -77,8 +61,7 @@ describe('the app offline, after one visit online', () => {
     );
 
     await browser.context.setOffline(true);
-    await server.close();
-    serverStopped = true;
+    await app.server.close();
     // The network really is gone: a file the service worker does not keep cannot be fetched.
     expect(await page.evaluate(() => fetch('./index/manifest.json?probe', { cache: 'no-store' }).then(() => 'reached', () => 'unreachable'))).toBe('unreachable');
 
@@ -93,8 +76,8 @@ describe('the app offline, after one visit online', () => {
     // back, which also proves the query embedder (USE-lite on tfjs's wasm) runs from the offline copy.
     await page.selectOption('select[name=retrieval-mode]', 'dense');
     expect(await page.locator('[data-testid=dense-unavailable]').count()).toBe(0);
-    await page.fill('textarea[name=question]', hotpotQuestions(1)[0]?.question_text ?? '');
-    await page.click('button:text("Ask")');
+    await page.fill('textarea[name=question]', demoQuestions(1)[0]?.question ?? '');
+    await page.click('button:text-is("Ask")');
     await page.waitForSelector('[data-kind=end]', { timeout: 120_000 });
     expect(BOUNDED_ENDS).toContain(await page.getAttribute('[data-kind=end]', 'data-reason'));
     const searches = await page.locator('[data-kind=search]').count();
@@ -117,13 +100,13 @@ describe('the app offline, after one visit online', () => {
     );
     const index = listed.find((entry) => entry.kind === 'index');
     const model = listed.find((entry) => entry.kind === 'model');
-    const app = listed.find((entry) => entry.kind === 'app');
+    const offlineCopy = listed.find((entry) => entry.kind === 'app');
     expect(index?.label).toBe('Index: HotpotQA, 5 questions');
     expect(model?.label).toBe('wllama model: tiny-qwen3.gguf');
     // The GGUF is kept whole; the app's offline copy holds at least the 8 MB of wllama's wasm.
-    expect(model?.bytes).toBe(readFileSync(modelPath).byteLength);
+    expect(model?.bytes).toBe(readFileSync(app.modelPath).byteLength);
     expect(index?.bytes).toBeGreaterThan(0);
-    expect(app?.bytes).toBeGreaterThan(8_000_000);
+    expect(offlineCopy?.bytes).toBeGreaterThan(8_000_000);
 
     const indexRow = rows.filter({ hasText: 'Index: HotpotQA, 5 questions' });
     expect(await indexRow.textContent()).toContain('the index is fetched again the next time it is opened');

@@ -4,16 +4,12 @@
  * `npx tsx test/tools/screenshots.ts [outDir]` (default .cache/screenshots). The answers are nonsense
  * (random weights); the layout, the trajectory and the numbers are real.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
-import { build } from 'vite';
-import { launchChromium, serveStatic } from '../browser/chromium.ts';
-import { hotpotQuestions } from '../shared-data.ts';
-import { buildSmallIndex } from './small-index.ts';
-import { ensureTinyModel } from './make-tiny-gguf.mjs';
+import { launchChromium } from '../browser/chromium.ts';
+import { loadTinyModel, startAppFixture } from '../browser/app-fixture.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const outDir = resolve(process.argv[2] ?? join(ROOT, '.cache/screenshots'));
@@ -38,6 +34,16 @@ const PAGES: { name: string; show: (page: Page) => Promise<void> }[] = [
     },
   },
   {
+    name: 'probe',
+    show: async (page) => {
+      await page.click('nav >> text=Probe');
+      await page.waitForSelector('[data-testid=probe-dataset-status]:has-text("questions")');
+      await page.fill('input[name=probe-count]', '5');
+      await page.click('button:text("Run calibration")');
+      await page.waitForSelector('[data-testid=probe-ece]', { timeout: 300_000 });
+    },
+  },
+  {
     name: 'bench',
     show: async (page) => {
       await page.click('nav >> text=Benchmark');
@@ -50,14 +56,7 @@ const PAGES: { name: string; show: (page: Page) => Promise<void> }[] = [
 ];
 
 async function main(): Promise<void> {
-  const appDir = mkdtempSync(join(tmpdir(), 'sdg-shots-app-'));
-  const indexDir = mkdtempSync(join(tmpdir(), 'sdg-shots-index-'));
-  const modelPath = ensureTinyModel();
-  await build({ root: ROOT, logLevel: 'warn', build: { outDir: appDir, emptyOutDir: true, reportCompressedSize: false } });
-  await buildSmallIndex(indexDir, 10);
-  const questions = hotpotQuestions(10).map((q, i) => JSON.stringify({ id: `q${i}`, question: q.question_text, golden_answers: q.answers_objects.flatMap((a) => a.spans) }));
-  writeFileSync(join(indexDir, 'questions.jsonl'), questions.join('\n'));
-  const server = await serveStatic({ mounts: { '/': appDir, '/index/': indexDir, '/gguf/': dirname(modelPath) } });
+  const app = await startAppFixture({ questions: 10 });
   const browser = await launchChromium();
   mkdirSync(outDir, { recursive: true });
   try {
@@ -66,11 +65,8 @@ async function main(): Promise<void> {
         const page = await browser.context.newPage();
         await page.emulateMedia({ colorScheme: scheme });
         await page.setViewportSize({ width: 1280, height: 900 });
-        await page.goto(server.url);
-        await page.fill('input[name=gguf-url]', `${server.url}gguf/${basename(modelPath)}`);
-        await page.click('text=Load model');
-        await page.waitForSelector('[data-testid=engine-status][data-status=ready]', { timeout: 60_000 });
-        await page.waitForSelector('[data-testid=corpus-status][data-status=ready]');
+        await page.goto(app.server.url);
+        await loadTinyModel(page, app);
         await page.locator('[data-testid=sample-question]').first().click();
         await show(page);
         const file = join(outDir, `${name}-${scheme}.png`);
@@ -81,8 +77,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await browser.close();
-    await server.close();
-    for (const dir of [appDir, indexDir]) rmSync(dir, { recursive: true, force: true });
+    await app.close();
   }
 }
 

@@ -1,0 +1,87 @@
+/**
+ * The built app as the browser tests (and the screenshot script) serve it: a production build, a small
+ * index of the shared HotpotQA paragraphs with its demo questions, and the tiny random-weight GGUF, all
+ * from one 127.0.0.1 server.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { build } from 'vite';
+import type { EmbedderChoice } from '../../index-builder/embedders.ts';
+import { hotpotQuestions } from '../shared-data.ts';
+import { buildSmallIndex } from '../tools/small-index.ts';
+import { ensureTinyModel } from '../tools/make-tiny-gguf.mjs';
+import { serveStatic, type StaticServer } from './chromium.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface AppFixtureOptions {
+  /** How many shared questions' paragraphs the index holds; their questions become the demo questions. */
+  questions: number;
+  embedder?: EmbedderChoice;
+  /** Replaces demo questions by position (e.g. a hostile one). */
+  editQuestions?: (lines: DemoQuestion[]) => DemoQuestion[];
+  /** More URL prefixes that serve the same index. */
+  indexAliases?: string[];
+  /** More folders to serve, by URL prefix. */
+  mounts?: Record<string, string>;
+  /** Files to drop into the build (e.g. indexes.json). */
+  files?: Record<string, string>;
+}
+
+export interface DemoQuestion {
+  id: string;
+  question: string;
+  golden_answers: string[];
+}
+
+export interface AppFixture {
+  server: StaticServer;
+  appDir: string;
+  indexDir: string;
+  /** The tiny model on disk, and where the page finds it. */
+  modelPath: string;
+  modelUrl: string;
+  close(): Promise<void>;
+}
+
+/** The first n shared questions in the benchmark shape the app reads. */
+export function demoQuestions(n: number): DemoQuestion[] {
+  return hotpotQuestions(n).map((q, i) => ({ id: `q${i}`, question: q.question_text, golden_answers: q.answers_objects.flatMap((a) => a.spans) }));
+}
+
+export async function startAppFixture(options: AppFixtureOptions): Promise<AppFixture> {
+  const modelPath = ensureTinyModel();
+  const appDir = mkdtempSync(join(tmpdir(), 'sdg-app-'));
+  const indexDir = mkdtempSync(join(tmpdir(), 'sdg-index-'));
+  await build({ root: ROOT, logLevel: 'warn', build: { outDir: appDir, emptyOutDir: true, reportCompressedSize: false } });
+  await buildSmallIndex(indexDir, options.questions, undefined, options.embedder);
+  const questions = (options.editQuestions ?? ((q) => q))(demoQuestions(options.questions));
+  writeFileSync(join(indexDir, 'questions.jsonl'), questions.map((q) => JSON.stringify(q)).join('\n'));
+  for (const [name, text] of Object.entries(options.files ?? {})) writeFileSync(join(appDir, name), text);
+  const aliases = Object.fromEntries((options.indexAliases ?? []).map((prefix) => [prefix, indexDir]));
+  const server = await serveStatic({ mounts: { '/': appDir, '/index/': indexDir, '/gguf/': dirname(modelPath), ...aliases, ...options.mounts } });
+  return {
+    server,
+    appDir,
+    indexDir,
+    modelPath,
+    modelUrl: `${server.url}gguf/${basename(modelPath)}`,
+    /** Also after the test stopped the server itself. */
+    async close() {
+      await server.close();
+      for (const dir of [appDir, indexDir]) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Loads the tiny model on wllama (CPU) and waits until the model and the demo index are ready. */
+export async function loadTinyModel(page: Page, fixture: Pick<AppFixture, 'modelUrl'>): Promise<void> {
+  await page.selectOption('select[name=engine]', 'wllama');
+  await page.fill('input[name=gguf-url]', fixture.modelUrl);
+  await page.click('text=Load model');
+  await page.waitForSelector('[data-testid=engine-status][data-status=ready]', { timeout: 60_000 });
+  await page.waitForSelector('[data-testid=corpus-status][data-status=ready]');
+}
