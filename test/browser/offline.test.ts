@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type LaunchedChromium } from './chromium.ts';
-import { demoQuestions, startAppFixture, type AppFixture } from './app-fixture.ts';
+import { cspViolations, demoQuestions, recordCspViolations, startAppFixture, type AppFixture } from './app-fixture.ts';
 import { SHARD_CACHE_NAME } from '../../src/retrieval/cache-storage.ts';
 
 const BOUNDED_ENDS = ['answered', 'max-turns', 'max-total-tokens', 'repeated-query'];
@@ -23,6 +23,7 @@ const pageErrors: string[] = [];
 beforeAll(async () => {
   app = await startAppFixture({ questions: 5 });
   browser = await launchChromium();
+  await recordCspViolations(browser.context);
   browser.context.on('weberror', (error) => pageErrors.push(error.error().message));
 });
 
@@ -80,6 +81,8 @@ describe('the app offline, after one visit online', () => {
     await page.click('button:text-is("Ask")');
     await page.waitForSelector('[data-kind=end]', { timeout: 120_000 });
     expect(BOUNDED_ENDS).toContain(await page.getAttribute('[data-kind=end]', 'data-reason'));
+    // The service worker, the cached wasm and the offline model all run under the page's Content-Security-Policy.
+    expect(await cspViolations(page)).toEqual([]);
     const searches = await page.locator('[data-kind=search]').count();
     expect(searches).toBeGreaterThanOrEqual(1);
     // Each search came back with passages read from the cached shards.

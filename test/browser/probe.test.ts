@@ -8,7 +8,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reliability, thresholdTable, type CalibrationRow } from '../../src/core/calibration.ts';
 import { launchChromium, RequestLog, type LaunchedChromium } from './chromium.ts';
-import { loadTinyModel, startAppFixture, type AppFixture } from './app-fixture.ts';
+import { cspViolations, loadTinyModel, recordCspViolations, startAppFixture, type AppFixture } from './app-fixture.ts';
 
 const CALIBRATION_QUESTIONS = 5;
 const HOSTILE_QUESTION = '<img src=x onerror="window.__pwned=1">Who wrote <b>Hamlet</b>?';
@@ -27,6 +27,7 @@ beforeAll(async () => {
     editQuestions: (questions) => questions.map((q, i) => (i === 1 ? { id: 'q1', question: HOSTILE_QUESTION, golden_answers: ['<script>window.__pwned=2</script>William Shakespeare'] } : q)),
   });
   browser = await launchChromium();
+  await recordCspViolations(browser.context);
   requests = new RequestLog(browser.context);
   browser.context.on('weberror', (error) => pageErrors.push(error.error().message));
 });
@@ -146,6 +147,8 @@ describe('the probe page (tiny model, CPU)', () => {
 
     expect(requests.offMachine()).toEqual([]);
     expect(pageErrors).toEqual([]);
+    // Training (tfjs) and the charts (chart.js) run under the page's Content-Security-Policy.
+    expect(await cspViolations(page)).toEqual([]);
     await page.close();
   });
 });
