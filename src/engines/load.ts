@@ -26,3 +26,21 @@ export async function loadEngine(settings: EngineSettings, onProgress: (progress
     }
   }
 }
+
+/**
+ * The checks a load would fail at once (a malformed model or server URL, an invalid custom model),
+ * run before the loaded engine is let go: a typo must not cost the user the model they have.
+ */
+export async function checkEngineSettings(settings: EngineSettings): Promise<void> {
+  switch (settings.kind) {
+    case 'wllama':
+      (await import('./wllama.ts')).validateModelUrl(settings.modelUrl);
+      return;
+    case 'openai':
+      (await import('./openai.ts')).validateBaseUrl(settings.baseUrl);
+      return;
+    case 'webllm':
+      if (settings.custom !== undefined) (await import('./webllm-models.ts')).customModelRecord(settings.custom);
+      return;
+  }
+}

@@ -11,7 +11,7 @@ import { errorMessage } from '../core/error-message.ts';
 import { etaSeconds, type ByteSample } from '../core/eta.ts';
 import { DEFAULT_CALL_TIMEOUT_MS, guardEngine } from '../core/engine-guard.ts';
 import { CATALOG_FILE, parseCatalog, type CatalogEntry } from '../core/index-catalog.ts';
-import { loadEngine, type EngineSettings } from '../engines/load.ts';
+import { checkEngineSettings, loadEngine, type EngineSettings } from '../engines/load.ts';
 import { RetrievalClient } from '../retrieval/retrieval-client.ts';
 import type { RetrievalMode } from '../retrieval/sharded-index.ts';
 import type { IndexInfo } from '../../workers/retrieval.worker.ts';
@@ -60,8 +60,15 @@ export class Session {
   private readonly cancelHooks: (() => void)[] = [];
 
   async loadEngine(settings: EngineSettings): Promise<void> {
-    this.cancel();
     this.engineNotice = null;
+    try {
+      await checkEngineSettings(settings);
+    } catch (error) {
+      if (this.engine && this.engineState.status === 'ready') this.engineNotice = `Not loaded: ${errorMessage(error)} Still using ${this.engine.label}.`;
+      else this.engineState = { status: 'error', message: errorMessage(error) };
+      return;
+    }
+    this.cancel();
     await this.openEngine(settings);
   }
 
@@ -122,6 +129,8 @@ export class Session {
   }
 
   private async openIndex(manifestUrl: string, embeddingModelsUrl?: string): Promise<void> {
+    // The worker keeps its open index until a new one has opened: a bad URL must not lose it.
+    const previous = this.indexReady && this.index && this.corpusState.status === 'ready' ? { info: this.index, label: this.corpusState.label, request: this.lastIndex } : null;
     this.indexReady = false;
     this.lastIndex = { manifestUrl, ...(embeddingModelsUrl && { embeddingModelsUrl }) };
     // A newer load (a second click, or a pick while the demo loads) makes this one's updates moot.
@@ -146,6 +155,14 @@ export class Session {
     } catch (error) {
       settled = true;
       if (!current()) return;
+      if (previous && this.retriever) {
+        this.index = previous.info;
+        this.indexReady = true;
+        this.lastIndex = previous.request;
+        this.corpusState = { status: 'ready', label: previous.label };
+        this.indexNotice = `Could not open ${manifestUrl}: ${errorMessage(error)}. Still using ${previous.label}.`;
+        return;
+      }
       this.index = null;
       this.corpusState = { status: 'error', message: errorMessage(error) };
     }

@@ -271,6 +271,38 @@ describe('the app answers a question with the real engine (tiny model, CPU)', ()
     await page.close();
   });
 
+  it('answers bad input with a clear message and keeps what is loaded', async () => {
+    const page = await openReadyApp();
+    const ready = (await page.textContent('[data-testid=corpus-status]')) ?? '';
+    await page.fill('textarea[name=question]', '   ');
+    expect(await page.isDisabled('button:text-is("Ask")')).toBe(true);
+    await page.fill('textarea[name=question]', 'x'.repeat(10_000));
+    expect(await page.textContent('[role=alert]')).toContain('Questions are limited to 1000 characters (this one has 10000)');
+    expect(await page.isDisabled('button:text-is("Ask")')).toBe(true);
+
+    // A manifest that is not there, and one of the wrong shape: the open index stays in use.
+    for (const [url, why] of [['./nowhere/manifest.json', 'HTTP 404'], ['./indexes.json', 'manifest']] as const) {
+      await page.fill('input[name=index]', url);
+      await page.click('text=Load index');
+      await page.waitForSelector(`[data-testid=index-notice]:has-text("Could not open ${url}")`);
+      expect(await page.textContent('[data-testid=index-notice]')).toContain(why);
+      expect(await page.textContent('[data-testid=corpus-status]')).toBe(ready);
+    }
+    await page.fill('textarea[name=question]', 'Who was Ada Lovelace?');
+    await page.click('button:text-is("Ask")');
+    await page.waitForSelector('[data-kind=end]', { timeout: 120_000 });
+    expect(BOUNDED_ENDS).toContain(await page.getAttribute('[data-kind=end]', 'data-reason'));
+    expect(await page.locator('[data-kind=passages]').count()).toBeGreaterThanOrEqual(1);
+
+    // A malformed model URL is refused with a reason, and the loaded model stays.
+    await page.fill('input[name=gguf-url]', 'https://exa mple.com/model.gguf');
+    await page.click('text=Load model');
+    await page.waitForSelector('[data-testid=engine-notice]');
+    expect(await page.textContent('[data-testid=engine-notice]')).toMatch(/^Not loaded: .*has no valid host name.* Still using wllama · tiny-qwen3\.gguf · CPU\.$/);
+    expect(await page.getAttribute('[data-testid=engine-status]', 'data-status')).toBe('ready');
+    await page.close();
+  });
+
   it('cancels a running question at once', async () => {
     const page = await openReadyApp();
     await page.click('button:text-is("Ask")');
