@@ -257,10 +257,24 @@ async function download(wllama: Wllama, url: string, options: WllamaEngineOption
     size = Math.max(p.total, p.loaded);
     progressCallback(p);
   } };
-  return explainQuota(
-    () => (options.useCache === false ? manager.downloadModel(url, sized) : manager.getModelOrDownload({ url }, sized)),
-    { what: `the model ${name}`, neededBytes: () => size, dropPartial: () => manager.cacheManager.delete(url) },
-  );
+  let received = 0;
+  const counted = { ...sized, progressCallback: (p: { loaded: number; total: number }) => {
+    received = p.loaded;
+    sized.progressCallback(p);
+  } };
+  try {
+    return await explainQuota(
+      () => (options.useCache === false ? manager.downloadModel(url, counted) : manager.getModelOrDownload({ url }, counted)),
+      { what: `the model ${name}`, neededBytes: () => size, dropPartial: () => manager.cacheManager.delete(url) },
+    );
+  } catch (error) {
+    // A connection that drops mid-file is not a bad URL (Chromium's body-read failure is "network error",
+    // its failure before any response "Failed to fetch"): say so, and how far it got when known.
+    const midFile = received > 0 || /network error/i.test(errorMessage(error));
+    if (!midFile || error instanceof StorageFullError || (error instanceof DOMException && error.name === 'AbortError')) throw error;
+    const progress = received > 0 ? ` after ${mb(received)}${size > 0 ? ` of ${mb(size)}` : ''} MB` : '';
+    throw new EngineError(`The download of ${name} was interrupted${progress} (${errorMessage(error)}). Press Load model to download it again.`, { cause: error });
+  }
 }
 
 /** Loads a downloaded model; a file that is not a loadable GGUF is dropped from the cache. */

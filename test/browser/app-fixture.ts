@@ -27,6 +27,8 @@ export interface AppFixtureOptions {
   indexAliases?: string[];
   /** More folders to serve, by URL prefix. */
   mounts?: Record<string, string>;
+  /** Fault injection, passed to the server (see serveStatic). */
+  cutAfter?: (path: string) => number | undefined;
   /** Files to drop into the build (e.g. indexes.json). */
   files?: Record<string, string>;
 }
@@ -62,7 +64,8 @@ export async function startAppFixture(options: AppFixtureOptions): Promise<AppFi
   writeFileSync(join(indexDir, 'questions.jsonl'), questions.map((q) => JSON.stringify(q)).join('\n'));
   for (const [name, text] of Object.entries(options.files ?? {})) writeFileSync(join(appDir, name), text);
   const aliases = Object.fromEntries((options.indexAliases ?? []).map((prefix) => [prefix, indexDir]));
-  const server = await serveStatic({ mounts: { '/': appDir, '/index/': indexDir, '/gguf/': dirname(modelPath), ...aliases, ...options.mounts } });
+  const mounts = { '/': appDir, '/index/': indexDir, '/gguf/': dirname(modelPath), ...aliases, ...options.mounts };
+  const server = await serveStatic({ mounts, ...(options.cutAfter && { cutAfter: options.cutAfter }) });
   return {
     server,
     appDir,

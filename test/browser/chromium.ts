@@ -98,6 +98,8 @@ export interface StaticServerOptions {
   crossOriginIsolated?: boolean;
   /** The Cache-Control of every response; default no-store, so a test never reads a stale file. */
   cacheControl?: string;
+  /** Fault injection: for a request path, the bytes to send before the connection drops (undefined: all). */
+  cutAfter?: (path: string) => number | undefined;
 }
 
 export interface StaticServer {
@@ -111,7 +113,7 @@ export async function serveStatic(options: StaticServerOptions): Promise<StaticS
   const mounts = Object.entries(options.mounts)
     .map(([prefix, dir]) => [prefix.endsWith('/') ? prefix : `${prefix}/`, resolve(dir)] as const)
     .sort((a, b) => b[0].length - a[0].length);
-  const server = createServer((req, res) => handle(req, res, mounts, options.crossOriginIsolated ?? false, options.cacheControl ?? 'no-store'));
+  const server = createServer((req, res) => handle(req, res, mounts, options));
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   const { port } = server.address() as AddressInfo;
   return {
@@ -120,13 +122,14 @@ export async function serveStatic(options: StaticServerOptions): Promise<StaticS
   };
 }
 
-function handle(req: IncomingMessage, res: ServerResponse, mounts: (readonly [string, string])[], isolated: boolean, cacheControl: string): void {
-  if (isolated) {
+function handle(req: IncomingMessage, res: ServerResponse, mounts: (readonly [string, string])[], options: StaticServerOptions): void {
+  if (options.crossOriginIsolated) {
     res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
     res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405).end();
-  const file = resolveFile(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname), mounts);
+  const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+  const file = resolveFile(path, mounts);
   if (!file) return void res.writeHead(404).end('not found');
   const size = statSync(file).size;
   const range = parseRange(req.headers.range, size);
@@ -136,11 +139,16 @@ function handle(req: IncomingMessage, res: ServerResponse, mounts: (readonly [st
     'Content-Type': MIME_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
     'Content-Length': String(end - start + 1),
     'Accept-Ranges': 'bytes',
-    'Cache-Control': cacheControl,
+    'Cache-Control': options.cacheControl ?? 'no-store',
     ...(range ? { 'Content-Range': `bytes ${start}-${end}/${size}` } : {}),
   });
   if (req.method === 'HEAD' || size === 0) return void res.end();
-  createReadStream(file, { start, end }).pipe(res);
+  const cut = options.cutAfter?.(path);
+  if (cut === undefined) return void createReadStream(file, { start, end }).pipe(res);
+  // The promised Content-Length never arrives: the client sees the connection drop mid-body.
+  createReadStream(file, { start, end: Math.min(end, start + cut - 1) })
+    .on('end', () => res.destroy())
+    .pipe(res, { end: false });
 }
 
 /** Maps a URL path to a file inside a mount, refusing `..` escapes; directories serve index.html. */

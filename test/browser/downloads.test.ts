@@ -1,0 +1,45 @@
+/**
+ * A model download cut off half-way, in Debian's Chromium with the real wllama engine: the load fails
+ * with a readable error, nothing half-downloaded is kept as the model, and the next load downloads it
+ * whole and runs it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, type LaunchedChromium } from './chromium.ts';
+import { startAppFixture, type AppFixture } from './app-fixture.ts';
+
+let app: AppFixture;
+let browser: LaunchedChromium;
+let modelRequests = 0;
+
+beforeAll(async () => {
+  // The model's first download drops after 1 MB.
+  app = await startAppFixture({ questions: 3, embedder: { kind: 'none' }, cutAfter: (path) => (path.endsWith('.gguf') && ++modelRequests === 1 ? 1_000_000 : undefined) });
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+});
+
+describe('an interrupted model download', () => {
+  it('fails readably, keeps nothing broken, and the next load downloads the model whole', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(app.server.url);
+    await page.waitForSelector('[data-testid=corpus-status][data-status=ready]');
+    await page.fill('input[name=gguf-url]', app.modelUrl);
+    await page.click('text=Load model');
+    await page.waitForSelector('[data-testid=engine-status][data-status=error]', { timeout: 60_000 });
+    expect(await page.textContent('[data-testid=engine-status]')).toMatch(/The download of tiny-qwen3\.gguf was interrupted( after [\d.]+ of [\d.]+ MB)? \(.+\)\. Press Load model to download it again\./);
+
+    await page.click('text=Load model');
+    await page.waitForSelector('[data-testid=engine-status][data-status=ready]', { timeout: 60_000 });
+    // Downloaded again, not read from a half-written cache entry.
+    expect(await page.textContent('[data-testid=engine-status]')).not.toContain('loaded from cache');
+    expect(modelRequests).toBeGreaterThanOrEqual(2);
+    await page.click('button:text-is("Ask")');
+    await page.waitForSelector('[data-kind=end]', { timeout: 120_000 });
+    expect(await page.getAttribute('[data-kind=end]', 'data-reason')).not.toBe('error');
+    await page.close();
+  });
+});
