@@ -15,7 +15,8 @@ import {
 import { detectGpu } from './webgpu.ts';
 import { errorMessage } from '../core/error-message.ts';
 import { ChatStream, commonChatFields, type Timings } from './chat-stream.ts';
-import { customModelRecord, prebuiltModel, selfHosted, type ModelRecordLike } from './webllm-models.ts';
+import { approxDownloadMB, customModelRecord, prebuiltModel, QWEN3_MODELS, selfHosted, type ModelRecordLike } from './webllm-models.ts';
+import { isQuotaError, storageFull, type EstimateStorage } from '../storage/quota.ts';
 
 export interface WebLlmEngineOptions {
   /** A Qwen3 family from the prebuilt list, e.g. "Qwen3-0.6B"; ignored when `custom` is given. */
@@ -53,7 +54,7 @@ export class WebLlmEngine implements LlmEngine {
       return new WebLlmEngine(engine, worker, `WebLLM · ${record.model_id}`);
     } catch (error) {
       worker.terminate();
-      throw new EngineError(`could not load ${record.model_id}: ${errorMessage(error)}`);
+      throw await loadError(error, record.model_id);
     }
   }
 
@@ -90,6 +91,19 @@ async function chooseRecord(options: WebLlmEngineOptions, shaderF16: boolean): P
   if (!prebuilt) throw new EngineError(`${choice.modelId} is not in this WebLLM version's prebuilt list`);
   const record = options.weightsBaseUrl ? selfHosted(prebuilt, options.weightsBaseUrl) : prebuilt;
   return { record, why: `${choice.reason}; needs about ${(choice.vramMB / 1024).toFixed(1)} GB of GPU memory` };
+}
+
+/**
+ * WebLLM keeps weights in the Cache API from its worker: a full store reaches us as an error (or just its
+ * text, across the worker boundary) naming the quota. Say so in the words the rest of the app uses.
+ */
+export async function loadError(error: unknown, modelId: string, estimate?: EstimateStorage): Promise<EngineError> {
+  const message = errorMessage(error);
+  if (!isQuotaError(error) && !/QuotaExceeded|quota (has been )?exceeded/i.test(message)) return new EngineError(`could not load ${modelId}: ${message}`, { cause: error });
+  const family = QWEN3_MODELS.find((m) => modelId.startsWith(`${m.family}-`));
+  const needed = family ? approxDownloadMB(family.billions, modelId.includes('q4f16') ? 'q4f16_1' : 'q4f32_1') * 1e6 : 0;
+  const full = await storageFull(`the weights of ${modelId}`, needed, error, estimate);
+  return new EngineError(full.message, { cause: error });
 }
 
 /**

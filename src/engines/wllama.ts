@@ -24,7 +24,7 @@ import {
 import wllamaWasmUrl from '@wllama/wllama/esm/wasm/wllama.wasm?url';
 import { DEFAULT_WLLAMA_MODEL_URL } from './defaults.ts';
 import { errorMessage } from '../core/error-message.ts';
-import { explainQuota, StorageFullError } from '../storage/quota.ts';
+import { explainQuota, mb, StorageFullError } from '../storage/quota.ts';
 import { ChatStream, commonChatFields, type Usage } from './chat-stream.ts';
 import {
   EngineError,
@@ -349,4 +349,3 @@ function fileName(url: string): string {
   }
 }
 
-const mb = (bytes: number) => (bytes / 1e6).toFixed(bytes < 1e7 ? 1 : 0);

@@ -151,7 +151,10 @@ export class Session {
       this.indexReady = true;
       this.corpusState = { status: 'ready', label: `${info.name} · ${info.passages} passages` };
       // Passage texts load lazily; fetching the rest in the background makes the index work offline later.
-      retriever.prefetch(() => {}).catch((error: unknown) => console.warn(`index prefetch: ${errorMessage(error)}`));
+      // A failure here (a full store, the network gone) costs only offline use: say so, keep searching.
+      retriever.prefetch(() => {}).catch((error: unknown) => {
+        if (current()) this.indexNotice = `The index works, but could not be kept for offline use: ${errorMessage(error)}`;
+      });
     } catch (error) {
       settled = true;
       if (!current()) return;
