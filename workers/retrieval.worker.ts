@@ -26,6 +26,8 @@ export interface OpenRequest {
   useLiteUrl: string;
   /** A folder of self-hosted transformers.js models (`{model}/config.json`, …); without it, the hub. */
   embeddingModelsUrl?: string;
+  /** Bytes of passage texts kept decoded in the worker (ShardedIndex's default when absent). */
+  passageBudgetBytes?: number;
 }
 
 export interface IndexInfo {
@@ -110,7 +112,7 @@ async function openIndex(request: OpenRequest, onProgress: (progress: OpenProgre
     });
   }
   const fetchShard = shardSource({ base: new URL('.', request.manifestUrl), cache: await openShardCache() });
-  const opened = await ShardedIndex.open(manifest, { fetchShard, embedder, ...(embedderError && { embedderError }), onProgress });
+  const opened = await ShardedIndex.open(manifest, { fetchShard, embedder, ...(embedderError && { embedderError }), onProgress, ...(request.passageBudgetBytes !== undefined && { passageBudgetBytes: request.passageBudgetBytes }) });
   if (mine !== opens) await opened.dispose();
   superseded(mine);
   await index?.dispose();
@@ -140,6 +142,12 @@ const api = {
 
   async prefetch(onProgress: (progress: OpenProgress) => void): Promise<void> {
     await index?.prefetch(onProgress);
+  },
+
+  /** Frees the passage texts held in memory (the page is under memory pressure); returns the bytes
+   * freed. Searches still work: a hit fetches its shard again, from the Cache API when it is there. */
+  trim(): number {
+    return index?.evictPassages() ?? 0;
   },
 };
 

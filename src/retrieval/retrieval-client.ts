@@ -75,6 +75,11 @@ export class RetrievalClient implements Retriever {
     return this.call(this.api.open(request, Comlink.proxy(onProgress)));
   }
 
+  /** Drops the passage texts the worker holds (they are read again from the cache when needed); bytes freed. */
+  trim(): Promise<number> {
+    return this.call(this.api.trim());
+  }
+
   prefetch(onProgress: (progress: OpenProgress) => void): Promise<void> {
     return this.call(this.api.prefetch(Comlink.proxy(onProgress)));
   }

@@ -1,16 +1,17 @@
 /**
  * A built index, opened from its manifest: the lexical index and the vectors are loaded up front (every
- * search needs them), passage texts shard by shard when a hit first lands in one. Pure TypeScript: the
- * retrieval worker runs it in the browser, the benchmarks and tests in Node.
+ * search needs them), passage texts shard by shard when a hit first lands in one, kept under a byte
+ * budget (passage-shards.ts). Pure TypeScript: the retrieval worker runs it in the browser, the
+ * benchmarks and tests in Node.
  */
 import type { Embedder } from '../core/embedder.ts';
 import type { IndexManifest, ShardFile } from '../core/index-manifest.ts';
 import { RETRIEVAL_MODES, type Document, type Passage, type RetrievalMode } from '../core/retriever.ts';
-import type { DenseIndex } from './dense-index.ts';
 import { FlatInt8Index } from './flat-index.ts';
 import { reciprocalRankFusion, type RankedRow } from './fusion.ts';
 import { LexicalIndex } from './lexical-index.ts';
-import { decodePassageShard, decodeVectorShard, joinBytes } from './shard-codec.ts';
+import { PassageShards } from './passage-shards.ts';
+import { decodeVectorShard, joinBytes } from './shard-codec.ts';
 import type { FetchShard } from './shard-source.ts';
 
 export { RETRIEVAL_MODES, type RetrievalMode };
@@ -28,6 +29,18 @@ export interface OpenOptions {
   /** Why the embedder could not be loaded, shown to the user instead of dense search. */
   embedderError?: string;
   onProgress?: (progress: OpenProgress) => void;
+  /** Bytes of passage shards kept decoded in memory; the least recently used beyond it are dropped
+   * (DEFAULT_PASSAGE_BUDGET_BYTES when absent; Infinity keeps every shard). */
+  passageBudgetBytes?: number;
+}
+
+/** What the index holds in memory beyond the lexical index's objects. */
+export interface IndexMemory {
+  /** The vectors' bytes (in wasm memory with the SIMD kernel). */
+  vectorBytes: number;
+  passageShards: number;
+  passageBytes: number;
+  passageBudgetBytes: number;
 }
 
 export interface SearchOptions {
@@ -49,32 +62,32 @@ export class StaleQueryError extends Error {
 const FUSION_DEPTH = 4;
 
 export class ShardedIndex {
-  private readonly passageShards = new Map<number, Promise<Document[]>>();
-
   private constructor(
     readonly manifest: IndexManifest,
     private readonly fetchShard: FetchShard,
+    private readonly passages: PassageShards,
     private readonly lexical: LexicalIndex,
-    private readonly dense: { index: DenseIndex; embedder: Embedder } | null,
+    private readonly dense: { index: FlatInt8Index; embedder: Embedder } | null,
     /** Why dense and hybrid search are off, when they are. */
     readonly denseUnavailable: string | null,
   ) {}
 
   static async open(manifest: IndexManifest, options: OpenOptions): Promise<ShardedIndex> {
+    const passages = new PassageShards(manifest.passages.shards, options.fetchShard, options.passageBudgetBytes);
     const vectors = manifest.vectors;
     const unavailable = denseProblem(manifest, options.embedder, options.embedderError);
     const eager = [...manifest.lexical.shards, ...(vectors && !unavailable ? vectors.shards : [])];
     const fetchAll = progressTracker(options, eager);
     const lexical = LexicalIndex.fromJSON(new TextDecoder().decode(joinBytes(await fetchAll(manifest.lexical.shards))));
     if (lexical.size !== manifest.passages.count) throw new Error(`the lexical index holds ${lexical.size} passages, the manifest says ${manifest.passages.count}`);
-    let dense: { index: DenseIndex; embedder: Embedder } | null = null;
+    let dense: { index: FlatInt8Index; embedder: Embedder } | null = null;
     if (vectors && options.embedder && !unavailable) {
       const index = new FlatInt8Index(vectors.embedder.dimension);
       const shards = await fetchAll(vectors.shards);
       vectors.shards.forEach((shard, i) => index.add(decodeVectorShard(shards[i] ?? new Uint8Array(0), shard.count, vectors.embedder.dimension)));
       dense = { index, embedder: options.embedder };
     }
-    return new ShardedIndex(manifest, options.fetchShard, lexical, dense, unavailable);
+    return new ShardedIndex(manifest, options.fetchShard, passages, lexical, dense, unavailable);
   }
 
   get size(): number {
@@ -100,14 +113,29 @@ export class ShardedIndex {
     await this.dense?.embedder.dispose();
   }
 
-  /** Fetches every passage shard not yet loaded, so the index answers offline later. */
+  get memory(): IndexMemory {
+    return { vectorBytes: this.dense?.index.memoryBytes ?? 0, passageShards: this.passages.count, passageBytes: this.passages.bytes, passageBudgetBytes: this.passages.budgetBytes };
+  }
+
+  /** Drops every passage shard held in memory (a hit in one fetches it again); returns the bytes freed. */
+  evictPassages(): number {
+    return this.passages.clear();
+  }
+
+  /**
+   * Fetches every passage shard through the shard source, so the index answers offline later (the
+   * Cache API keeps them). Shards are kept decoded only while they fit the memory budget; the rest are
+   * fetched, verified and let go.
+   */
   async prefetch(onProgress?: (progress: OpenProgress) => void): Promise<void> {
     const shards = this.manifest.passages.shards;
+    const total = shards.reduce((sum, s) => sum + s.bytes, 0);
     let done = 0;
-    for (let i = 0; i < shards.length; i++) {
-      await this.passageShard(i);
-      done += shards[i]?.bytes ?? 0;
-      onProgress?.({ text: 'passages', loaded: done, total: shards.reduce((sum, s) => sum + s.bytes, 0) });
+    for (const [i, shard] of shards.entries()) {
+      if (this.passages.has(i) || this.passages.fits(i)) await this.passages.get(i);
+      else await this.fetchShard(shard);
+      done += shard.bytes;
+      onProgress?.({ text: 'passages', loaded: done, total });
     }
   }
 
@@ -123,29 +151,18 @@ export class ShardedIndex {
     return reciprocalRankFusion([dense.index.search(vector, depth), this.lexical.search(query, depth)], k);
   }
 
+  /** Each shard asked for once, even when more shards than the budget holds share one result list. */
   private async documents(rows: readonly number[]): Promise<Document[]> {
     const shards = this.manifest.passages.shards;
-    return Promise.all(
-      rows.map(async (row) => {
-        const index = shards.findIndex((s) => row >= s.first && row < s.first + s.count);
-        const shard = shards[index];
-        if (!shard) throw new Error(`row ${row} is outside the index`);
-        const documents = await this.passageShard(index);
-        return documents[row - shard.first] as Document;
-      }),
-    );
-  }
-
-  /** One fetch per shard, shared by concurrent searches; a failed fetch is forgotten so it can be retried. */
-  private passageShard(index: number): Promise<Document[]> {
-    const cached = this.passageShards.get(index);
-    if (cached) return cached;
-    const shard = this.manifest.passages.shards[index];
-    if (!shard) return Promise.reject(new Error(`no passage shard ${index}`));
-    const loading = this.fetchShard(shard).then((bytes) => decodePassageShard(bytes, shard.count));
-    loading.catch(() => this.passageShards.delete(index));
-    this.passageShards.set(index, loading);
-    return loading;
+    const located = rows.map((row) => {
+      const index = shards.findIndex((s) => row >= s.first && row < s.first + s.count);
+      const shard = shards[index];
+      if (!shard) throw new Error(`row ${row} is outside the index`);
+      return { index, offset: row - shard.first };
+    });
+    const distinct = [...new Set(located.map((l) => l.index))];
+    const loaded = new Map(distinct.map((index) => [index, this.passages.get(index)]));
+    return Promise.all(located.map(async ({ index, offset }) => (await loaded.get(index))?.[offset] as Document));
   }
 }
 

@@ -7,8 +7,9 @@
  *   npm run bench -- --out <file.json>
  *
  * Sections: retrieval (dense top-10 from dense-scale.ts, BM25 at scale, the demo corpus's bytes per
- * passage, shard load time and recall@5), agent (tokens prefilled and decoded per question with the real
- * Qwen3 tokenizer, with and without KV-cache reuse), app (JS before a model loads, first paint).
+ * passage, shard load time and recall@5), memory (worker memory per 100k passages by part, memory.ts),
+ * agent (tokens prefilled and decoded per question with the real Qwen3 tokenizer, with and without
+ * KV-cache reuse), app (JS before a model loads, first paint).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
@@ -17,6 +18,8 @@ import { parseArgs } from 'node:util';
 import { denseScaleBench } from './dense-scale.ts';
 import { lexicalScaleBench } from './lexical-scale.ts';
 import { indexLoadBench } from './index-load.ts';
+import { memoryBench } from './memory.ts';
+import { DEFAULT_PASSAGE_BUDGET_BYTES } from '../../src/retrieval/passage-shards.ts';
 import { agentTokensBench } from './agent-tokens.ts';
 import { appSizeBench } from './app-size.ts';
 import { hotpotQuestions } from '../shared-data.ts';
@@ -24,8 +27,8 @@ import { hotpotQuestions } from '../shared-data.ts';
 const { values } = parseArgs({ options: { smoke: { type: 'boolean', default: false }, out: { type: 'string', default: '.cache/bench/results.json' } } });
 const smoke = values.smoke;
 const SIZES = smoke
-  ? { dense: [1_000], dim: 32, denseQueries: 5, voyBudgetMs: 30_000, lexical: [1_000], lexicalQueries: 5, lexicalBudgetMs: 30_000, recallQuestions: 20, agentQuestions: 3, paints: 1 }
-  : { dense: [10_000, 100_000, 1_000_000], dim: 384, denseQueries: 30, voyBudgetMs: 60_000, lexical: [10_000, 100_000, 1_000_000], lexicalQueries: 30, lexicalBudgetMs: 60_000, recallQuestions: 400, agentQuestions: 400, paints: 5 };
+  ? { dense: [1_000], dim: 32, denseQueries: 5, voyBudgetMs: 30_000, lexical: [1_000], lexicalQueries: 5, lexicalBudgetMs: 30_000, recallQuestions: 20, memoryPassages: 2_000, agentQuestions: 3, paints: 1 }
+  : { dense: [10_000, 100_000, 1_000_000], dim: 384, denseQueries: 30, voyBudgetMs: 60_000, lexical: [10_000, 100_000, 1_000_000], lexicalQueries: 30, lexicalBudgetMs: 60_000, recallQuestions: 400, memoryPassages: 100_000, agentQuestions: 400, paints: 5 };
 const log = (line: string) => console.error(`[${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s] ${line}`);
 const started = performance.now();
 
@@ -33,6 +36,7 @@ const dense = await denseScaleBench({ sizes: SIZES.dense, dimension: SIZES.dim, 
 const corpus = hotpotQuestions(400).flatMap((l) => l.contexts.map((c) => c.paragraph_text));
 const lexical = await lexicalScaleBench({ sizes: SIZES.lexical, queries: SIZES.lexicalQueries, corpus, buildBudgetMs: SIZES.lexicalBudgetMs, log });
 const index = await indexLoadBench({ questions: SIZES.recallQuestions, log });
+const memory = await memoryBench({ passages: SIZES.memoryPassages, log });
 const agent = await agentTokensBench({ questions: SIZES.agentQuestions, log });
 const app = await appSizeBench({ paints: SIZES.paints, log });
 const totalMs = performance.now() - started;
@@ -57,6 +61,14 @@ add('retrieval', `demo corpus bytes/passage: BM25`, index.bytesPerPassage.lexica
 add('retrieval', `demo corpus bytes/passage: vectors (int8, 512-d)`, index.bytesPerPassage.vectorsInt8, 'B');
 add('retrieval', `shard load (read, SHA-256, decode), ${index.shardMB.toFixed(1)} MB`, index.loadMsPerMB, 'ms/MB');
 add('retrieval', `recall@5 BM25, ${index.questions} HotpotQA questions`, index.recallAt5Lexical, '');
+const at = `per 100k passages, at ${count(memory.passages)}`;
+add('memory', `vectors, ${memory.dimension}-d int8 (WebAssembly.Memory), ${at}`, memory.per100kMB.vectorsWasm, 'MB');
+add('memory', `BM25 (MiniSearch, JS heap), ${at}`, memory.per100kMB.lexicalHeap, 'MB');
+add('memory', `passage texts, all loaded (JS heap), ${at}`, memory.per100kMB.passageTextsHeap, 'MB');
+add('memory', `passage texts after trim() (JS heap), ${at}`, memory.per100kMB.passageTextsAfterTrim, 'MB');
+add('memory', `passage heap per shard byte (budget: ${DEFAULT_PASSAGE_BUDGET_BYTES / 2 ** 20} MiB of shards)`, memory.passageHeapPerShardByte, '');
+add('memory', `RSS growth, index open + all texts, ${at}`, memory.per100kMB.totalRss, 'MB');
+add('memory', `peak RSS growth (opening parses the BM25 JSON), ${at}`, memory.per100kMB.peakRss, 'MB');
 for (const r of agent.rows) {
   const c = r.config;
   add('agent', `${c}: searches / question`, r.searches, '');
@@ -82,7 +94,7 @@ console.log(`\n${smoke ? 'smoke' : 'full'} bench: ${(totalMs / 1000).toFixed(0)}
 
 const out = resolve(values.out);
 mkdirSync(dirname(out), { recursive: true });
-const results = { meta: { mode: smoke ? 'smoke' : 'full', totalMs, cores: availableParallelism(), node: process.version, date: new Date().toISOString() }, retrieval: { dense, lexical, index }, agent, app, table: rows.map(([section, metric, value, unit]) => ({ section, metric, value, unit })) };
+const results = { meta: { mode: smoke ? 'smoke' : 'full', totalMs, cores: availableParallelism(), node: process.version, date: new Date().toISOString() }, retrieval: { dense, lexical, index }, memory, agent, app, table: rows.map(([section, metric, value, unit]) => ({ section, metric, value, unit })) };
 // NaN (a size that was skipped) becomes null in JSON.
 writeFileSync(out, JSON.stringify(results, null, 1));
 console.log(`results: ${out}`);

@@ -35,12 +35,15 @@ describe('npm run bench smoke', () => {
       const results = JSON.parse(readFileSync(out, 'utf8')) as SmokeResults;
       expect(results.table.length).toBeGreaterThan(40);
       for (const row of results.table) expect(Number.isFinite(row.value), `${row.section}: ${row.metric}`).toBe(true);
-      expect(new Set(results.table.map((r) => r.section))).toEqual(new Set(['retrieval', 'agent', 'app']));
+      expect(new Set(results.table.map((r) => r.section))).toEqual(new Set(['retrieval', 'memory', 'agent', 'app']));
       const [always, reasonInDocument, , , noSearch] = results.agent.rows;
       expect(results.agent.rows.map((r) => r.config)).toHaveLength(5);
       expect(always?.prefillPrefixReuse).toBeLessThan(always?.prefillNoReuse ?? 0);
       expect(reasonInDocument?.informationTokens).toBeLessThan(always?.informationTokens ?? 0);
       expect(noSearch?.searches).toBe(0);
+      // 384 int8 codes and a float32 scale a passage, in the SIMD kernel's wasm memory.
+      expect(results.memory.per100kMB.vectorsWasm).toBeGreaterThanOrEqual((388 * 100_000) / 1e6);
+      expect(results.memory.per100kMB.lexicalHeap).toBeGreaterThan(0);
       expect(results.app.initialJsGzipBytes).toBeGreaterThan(10_000);
       expect(results.app.initialJsGzipBytes).toBeLessThan(results.app.allJsGzipBytes);
     } finally {
@@ -52,5 +55,6 @@ describe('npm run bench smoke', () => {
 interface SmokeResults {
   table: { section: string; metric: string; value: number | null; unit: string }[];
   agent: { rows: { config: string; searches: number; prefillNoReuse: number; prefillPrefixReuse: number; informationTokens: number }[] };
+  memory: { per100kMB: { vectorsWasm: number; lexicalHeap: number } };
   app: { initialJsGzipBytes: number; allJsGzipBytes: number };
 }
