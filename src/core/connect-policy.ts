@@ -1,0 +1,86 @@
+/**
+ * The page's `connect-src`: the hosts the page may fetch from. The static policy in index.html has to
+ * allow any https host (model URLs are the user's to type); at start-up the page adds a second, narrower
+ * policy (policies intersect) built here from our origin, local servers, the hosts the shipped defaults
+ * download from, and the origins of the hosts the user configured. Every user-given URL is reduced to a
+ * checked origin first, so nothing else of it (credentials, path, quotes, `;`) can reach the policy text.
+ */
+
+/** Local servers: an OpenAI-compatible engine (llama.cpp, Ollama) and Vite's dev socket. */
+export const LOCAL_SOURCES = ['http://127.0.0.1:*', 'http://localhost:*', 'ws://127.0.0.1:*', 'ws://localhost:*'] as const;
+
+/**
+ * Where the defaults download from: the Hugging Face hub (the default GGUF, WebLLM's prebuilt weights,
+ * transformers.js embedders) and the hosts it redirects file downloads to (cdn-lfs*.hf.co,
+ * cas-bridge.xethub.hf.co, regional *.cdn.hf.co; a policy is checked at every redirect hop, and these
+ * hosts change, hence wildcards over the hub's own domains), and GitHub's raw host, which serves WebLLM's
+ * prebuilt model libraries.
+ */
+export const DEFAULT_MODEL_SOURCES = ['https://huggingface.co', 'https://*.huggingface.co', 'https://hf.co', 'https://*.hf.co', 'https://raw.githubusercontent.com'] as const;
+
+/** Our origin, in-browser URLs (wllama reads blob: URLs), local servers and the default model hosts. */
+export const BASE_SOURCES: readonly string[] = ["'self'", 'blob:', 'data:', ...LOCAL_SOURCES, ...DEFAULT_MODEL_SOURCES];
+
+/**
+ * An ASCII host name (IDNs arrive as punycode) or an IPv4 address, which is all a CSP host-source can
+ * name (no IPv6 literals). Chromium's URL parser lets `;`, quotes and `%` through in host names.
+ */
+const HOST = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/;
+
+/**
+ * The origin of an http(s) URL as a CSP source (`https://host[:port]`), or null when the URL is not
+ * http(s) or its host cannot be written as a source. A relative URL resolves against `base`.
+ */
+export function policyOrigin(raw: string, base?: string): string | null {
+  const text = raw.trim();
+  if (!text || /\s/.test(text)) return null;
+  let url: URL;
+  try {
+    url = new URL(text, base);
+  } catch {
+    return null;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return null;
+  if (!HOST.test(url.hostname) || !/^\d*$/.test(url.port)) return null;
+  return `${url.protocol}//${url.hostname}${url.port ? `:${url.port}` : ''}`;
+}
+
+/** The sources of the page's connect-src: the base ones, then each configured or allowed origin once. */
+export function connectSources(urls: readonly string[], base?: string): string[] {
+  const sources = [...BASE_SOURCES];
+  for (const url of urls) {
+    const origin = policyOrigin(url, base);
+    if (origin && !sources.includes(origin)) sources.push(origin);
+  }
+  return sources;
+}
+
+/** The policy text for a `<meta http-equiv="Content-Security-Policy">`. */
+export function connectPolicy(sources: readonly string[]): string {
+  return `connect-src ${sources.join(' ')}`;
+}
+
+/** Whether `raw` (resolved against `pageUrl`) is matched by one of the sources (the forms built here). */
+export function allowedBy(sources: readonly string[], raw: string, pageUrl: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(raw, pageUrl);
+  } catch {
+    return false;
+  }
+  const self = new URL(pageUrl).origin;
+  return sources.some((source) => sourceMatches(source, url, self));
+}
+
+/** `'self'`, a scheme (`blob:`) or `scheme://[*.]host[:port|:*]`, matched as CSP does. */
+function sourceMatches(source: string, url: URL, selfOrigin: string): boolean {
+  if (source === "'self'") return url.origin === selfOrigin;
+  if (/^[a-z-]+:$/.test(source)) return url.protocol === source;
+  const match = /^([a-z]+):\/\/(\*\.)?([^:/]+)(?::(\*|\d+))?$/.exec(source);
+  if (!match) return false;
+  const [, scheme, wildcard, host, port] = match;
+  if (url.protocol !== `${scheme}:`) return false;
+  const hostMatches = wildcard ? url.hostname.endsWith(`.${host}`) : url.hostname === host;
+  // No port in the source: only the scheme's default port, which URL leaves empty.
+  return hostMatches && (port === '*' || url.port === (port ?? ''));
+}

@@ -1,0 +1,81 @@
+/**
+ * The engine form's choices (engine, model URLs, server), kept in localStorage so a reload keeps them, and
+ * so the page's connect policy (src/ui/page-policy.ts) can allow the hosts they name. The API key is never
+ * stored. What is read back is untrusted (an old version, a hand edit): each field is parsed alone and a
+ * bad one falls back to its default.
+ */
+import { z } from 'zod';
+import { parseFields } from '../core/parse-fields.ts';
+import { DEFAULT_WLLAMA_MODEL_URL } from '../engines/defaults.ts';
+
+const KEY = 'sdg.engine-form.v1';
+
+export const ENGINE_KINDS = ['webllm', 'wllama', 'openai'] as const;
+
+export interface EngineFormValues {
+  /** Null until the user picks an engine: until then the page picks the one the browser supports. */
+  kind: (typeof ENGINE_KINDS)[number] | null;
+  webllmModel: string;
+  customId: string;
+  customModelUrl: string;
+  customLibUrl: string;
+  weightsBaseUrl: string;
+  ggufUrl: string;
+  baseUrl: string;
+  openaiModel: string;
+}
+
+export const DEFAULT_ENGINE_FORM: EngineFormValues = {
+  kind: null,
+  webllmModel: 'Qwen3-0.6B',
+  customId: '',
+  customModelUrl: '',
+  customLibUrl: '',
+  weightsBaseUrl: '',
+  ggufUrl: DEFAULT_WLLAMA_MODEL_URL,
+  baseUrl: 'http://127.0.0.1:8080/v1',
+  openaiModel: 'qwen3',
+};
+
+/** Long enough for any signed URL, short enough that a hand edit cannot fill the page. */
+const text = z.string().max(4_000);
+
+const fields: { [K in keyof EngineFormValues]: z.ZodType<EngineFormValues[K]> } = {
+  kind: z.enum(ENGINE_KINDS).nullable(),
+  webllmModel: text,
+  customId: text,
+  customModelUrl: text,
+  customLibUrl: text,
+  weightsBaseUrl: text,
+  ggufUrl: text,
+  baseUrl: text,
+  openaiModel: text,
+};
+
+export function parseEngineForm(raw: unknown): EngineFormValues {
+  return parseFields(fields, DEFAULT_ENGINE_FORM, raw);
+}
+
+/** The stored choices, or the defaults when there are none or storage is off. */
+export function readEngineForm(): EngineFormValues {
+  try {
+    const stored = localStorage.getItem(KEY);
+    return parseEngineForm(stored === null ? null : JSON.parse(stored));
+  } catch {
+    return { ...DEFAULT_ENGINE_FORM };
+  }
+}
+
+/** Stores the choices; a browser that refuses storage keeps them for the visit only. */
+export function saveEngineForm(values: EngineFormValues): void {
+  try {
+    localStorage.setItem(KEY, JSON.stringify(parseEngineForm(values)));
+  } catch {
+    // Storage full or disabled: the form still works, it just forgets on reload.
+  }
+}
+
+/** Every URL the choices name (all engines', not just the selected one's): the hosts the user configured. */
+export function configuredUrls(values: EngineFormValues): string[] {
+  return [values.ggufUrl, values.customModelUrl, values.customLibUrl, values.weightsBaseUrl, values.baseUrl].filter((url) => url.trim() !== '');
+}

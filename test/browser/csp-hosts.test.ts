@@ -1,0 +1,95 @@
+/**
+ * The page's narrowed connect policy in Debian's Chromium: connections go only to our origin, local
+ * servers, the default model hosts and the hosts the user configured; a model on a new host is offered
+ * "Allow … and reload", after which the policy names it, the form has kept its settings and the model
+ * loads. Off-machine hosts are served by Playwright routes, so nothing leaves the machine; a route only
+ * answers what the page's policy let through.
+ */
+import { readFileSync } from 'node:fs';
+import type { Page, Route } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, RequestLog, type LaunchedChromium } from './chromium.ts';
+import { cspViolations, recordCspViolations, startAppFixture, type AppFixture } from './app-fixture.ts';
+
+const NEW_HOST = 'https://models.example.org';
+
+let app: AppFixture;
+let browser: LaunchedChromium;
+let requests: RequestLog;
+
+beforeAll(async () => {
+  app = await startAppFixture({ questions: 2 });
+  browser = await launchChromium();
+  await recordCspViolations(browser.context);
+  requests = new RequestLog(browser.context);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+});
+
+/** Answers like a CORS-enabled file host would. */
+const fulfil = (route: Route, body: Buffer | string) => route.fulfill({ status: 200, body, headers: { 'access-control-allow-origin': '*', 'content-type': 'application/octet-stream' } });
+
+/** The policies on the page: the static one and the connect-src the page added at start-up. */
+async function policies(page: Page): Promise<string[]> {
+  return page.$$eval('meta[http-equiv="Content-Security-Policy"]', (metas) => metas.map((m) => m.getAttribute('content') ?? ''));
+}
+
+async function fetchResult(page: Page, url: string): Promise<string> {
+  return page.evaluate((target) => fetch(target).then((r) => r.text(), () => 'refused'), url);
+}
+
+describe('the connect policy narrows to the configured model hosts', () => {
+  it('blocks unconfigured hosts, allows the hub, and lets the user allow a new model host with a reload', async () => {
+    const page = await browser.context.newPage();
+    // Stand-ins for the hub, the CDN host it redirects GGUF downloads to, a stray host and the new model host.
+    // (A route cannot answer a cross-origin fetch with a redirect, so the two hub hosts are asked separately.)
+    await page.route('https://huggingface.co/**', (route) => fulfil(route, 'hub file'));
+    await page.route('https://cas-bridge.xethub.hf.co/**', (route) => fulfil(route, 'cdn file'));
+    await page.route('https://elsewhere.example.net/**', (route) => fulfil(route, 'leaked'));
+    await page.route(`${NEW_HOST}/**`, (route) => fulfil(route, readFileSync(app.modelPath)));
+    await page.goto(app.server.url);
+    await page.waitForSelector('[data-testid=corpus-status][data-status=ready]');
+
+    const [outer = '', narrowed = ''] = await policies(page);
+    expect(outer).toContain('connect-src');
+    expect(outer).toContain(' https: ');
+    expect(narrowed).toMatch(/^connect-src 'self' /);
+    expect(narrowed).not.toMatch(/ https: /);
+    expect(narrowed.split(' ')).toEqual(expect.arrayContaining(['https://huggingface.co', 'https://*.hf.co']));
+    expect(narrowed).not.toContain(NEW_HOST);
+
+    // The hub and the CDN host it redirects to are reachable; any other https host is not.
+    expect(await fetchResult(page, 'https://huggingface.co/Qwen/x/resolve/main/x.gguf')).toBe('hub file');
+    expect(await fetchResult(page, 'https://cas-bridge.xethub.hf.co/xet-bridge-us/file')).toBe('cdn file');
+    expect(await fetchResult(page, 'https://elsewhere.example.net/exfiltrate')).toBe('refused');
+    await page.waitForFunction(() => ((window as { __csp?: string[] }).__csp ?? []).length >= 1);
+    expect(await cspViolations(page)).toEqual(['connect-src https://elsewhere.example.net/exfiltrate']);
+
+    // A model on a host the policy does not name: nothing is fetched, the page offers to allow it.
+    const modelUrl = `${NEW_HOST}/qwen/tiny-qwen3.gguf`;
+    await page.selectOption('select[name=engine]', 'wllama');
+    await page.fill('input[name=gguf-url]', modelUrl);
+    await page.click('text=Load model');
+    const allow = page.locator(`[data-testid=host-notice] button:text-is("Allow ${NEW_HOST} and reload")`);
+    await allow.waitFor();
+    expect(await page.getAttribute('[data-testid=engine-status]', 'data-status')).toBe('idle');
+    expect(requests.urls.filter((url) => url.startsWith(NEW_HOST))).toEqual([]);
+
+    await Promise.all([page.waitForEvent('load'), allow.click()]);
+    // After the reload the policy names the host, the form kept the URL, and the model loads from there.
+    expect((await policies(page))[1]?.split(' ')).toContain(NEW_HOST);
+    expect(await page.inputValue('input[name=gguf-url]')).toBe(modelUrl);
+    expect(await page.inputValue('select[name=engine]')).toBe('wllama');
+    await page.waitForSelector('[data-testid=engine-status][data-status=ready]', { timeout: 60_000 });
+    expect(await page.textContent('[data-testid=engine-status]')).toMatch(/^Ready: wllama · tiny-qwen3\.gguf · CPU/);
+    expect(await page.locator('[data-testid=host-notice]').count()).toBe(0);
+    expect(requests.urls.some((url) => url.startsWith(`${NEW_HOST}/qwen/`))).toBe(true);
+    expect(await cspViolations(page)).toEqual([]);
+    // Only the stand-in hosts were asked for; the stray host never was.
+    expect(requests.offMachine().filter((url) => !/^https:\/\/(huggingface\.co|cas-bridge\.xethub\.hf\.co|models\.example\.org)\//.test(url))).toEqual([]);
+    await page.close();
+  });
+});
