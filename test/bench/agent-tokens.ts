@@ -137,19 +137,8 @@ async function measureConfig(config: Config, questions: readonly BenchQuestion[]
   };
 }
 
-interface QuestionCost {
-  engineCalls: number;
-  decoded: number;
-  prefillNoReuse: number;
-  prefillPrefixReuse: number;
-  prefillMessageReuse: number;
-  prefillMessageReuseVerbatim: number;
-  informationTokens: number;
-  peakPromptTokens: number;
-  searches: number;
-  selfAnswered: number;
-  agentMs: number;
-}
+/** One question's costs: a row's fields before they are averaged over the questions. */
+type QuestionCost = Omit<AgentTokenRow, 'config' | 'questions'>;
 
 function costOf(calls: readonly EngineCall[], tokenizer: Qwen3Tokenizer): Omit<QuestionCost, 'searches' | 'selfAnswered' | 'agentMs'> {
   const prompts = calls.map((c) => tokenizer.ids(tokenizer.promptText(c.messages, c.thinking)));
