@@ -49,3 +49,18 @@ function costBetween(before: RunStats, after: RunStats): StepCost {
 function rate(tokens: number, ms: number): number | null {
   return tokens > 0 && ms > 0 ? (tokens * 1000) / ms : null;
 }
+
+export interface TimeSplit {
+  /** Prefill + decode, as the engine timed them. */
+  modelMs: number;
+  retrievalMs: number;
+  /** Everything else in the run's wall time: the agent loop, messages to workers, rendering. */
+  otherMs: number;
+  wallMs: number;
+}
+
+/** Where a run's wall time went; `otherMs` is what the agent and the page cost outside the model. */
+export function timeSplit(stats: RunStats): TimeSplit {
+  const modelMs = stats.prefillMs + stats.decodeMs;
+  return { modelMs, retrievalMs: stats.retrievalMs, otherMs: Math.max(0, stats.wallMs - modelMs - stats.retrievalMs), wallMs: stats.wallMs };
+}

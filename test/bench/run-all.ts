@@ -22,13 +22,14 @@ import { memoryBench } from './memory.ts';
 import { DEFAULT_PASSAGE_BUDGET_BYTES } from '../../src/retrieval/passage-shards.ts';
 import { agentTokensBench } from './agent-tokens.ts';
 import { appSizeBench } from './app-size.ts';
+import { agentOverheadBench } from './agent-overhead.ts';
 import { hotpotQuestions } from '../shared-data.ts';
 
 const { values } = parseArgs({ options: { smoke: { type: 'boolean', default: false }, out: { type: 'string', default: '.cache/bench/results.json' } } });
 const smoke = values.smoke;
 const SIZES = smoke
-  ? { dense: [1_000], dim: 32, denseQueries: 5, voyBudgetMs: 30_000, lexical: [1_000], lexicalQueries: 5, lexicalBudgetMs: 30_000, recallQuestions: 20, memoryPassages: 2_000, agentQuestions: 3, paints: 1 }
-  : { dense: [10_000, 100_000, 1_000_000], dim: 384, denseQueries: 30, voyBudgetMs: 60_000, lexical: [10_000, 100_000, 1_000_000], lexicalQueries: 30, lexicalBudgetMs: 60_000, recallQuestions: 400, memoryPassages: 100_000, agentQuestions: 400, paints: 5 };
+  ? { dense: [1_000], dim: 32, denseQueries: 5, voyBudgetMs: 30_000, lexical: [1_000], lexicalQueries: 5, lexicalBudgetMs: 30_000, recallQuestions: 20, memoryPassages: 2_000, agentQuestions: 3, overheadQuestions: 1, paints: 1 }
+  : { dense: [10_000, 100_000, 1_000_000], dim: 384, denseQueries: 30, voyBudgetMs: 60_000, lexical: [10_000, 100_000, 1_000_000], lexicalQueries: 30, lexicalBudgetMs: 60_000, recallQuestions: 400, memoryPassages: 100_000, agentQuestions: 400, overheadQuestions: 5, paints: 5 };
 const log = (line: string) => console.error(`[${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s] ${line}`);
 const started = performance.now();
 
@@ -38,6 +39,7 @@ const lexical = await lexicalScaleBench({ sizes: SIZES.lexical, queries: SIZES.l
 const index = await indexLoadBench({ questions: SIZES.recallQuestions, log });
 const memory = await memoryBench({ passages: SIZES.memoryPassages, log });
 const agent = await agentTokensBench({ questions: SIZES.agentQuestions, log });
+const overhead = await agentOverheadBench({ questions: SIZES.overheadQuestions, log });
 const app = await appSizeBench({ paints: SIZES.paints, log });
 const totalMs = performance.now() - started;
 
@@ -82,6 +84,11 @@ for (const r of agent.rows) {
   add('agent', `${c}: agent + retrieval outside the model`, r.agentMs, 'ms/q');
 }
 add('agent', `passage cap ${agent.passages.cap} est. tokens: real Qwen3 tokens kept`, agent.passages.meanQwen3TokensAtCap, 'tok');
+const engineRun = `tiny GGUF on wllama (CPU) in Chromium, ${overhead.questions} questions`;
+add('agent', `${engineRun}: wall time / question`, overhead.wallMs / 1000, 's');
+add('agent', `${engineRun}: share in the model (prefill + decode)`, 100 * overhead.modelShare, '%');
+add('agent', `${engineRun}: share in retrieval`, 100 * overhead.retrievalShare, '%');
+add('agent', `${engineRun}: share in the agent and page (an upper bound: real models are slower)`, 100 * overhead.otherShare, '%');
 add('app', `JS before a model loads (${app.initialJsFiles} files), gzip`, app.initialJsGzipBytes / 1024, 'KiB');
 add('app', 'JS before a model loads, raw', app.initialJsBytes / 1024, 'KiB');
 add('app', 'all JS in the build (lazy engines, workers), gzip', app.allJsGzipBytes / 1024, 'KiB');
@@ -94,7 +101,7 @@ console.log(`\n${smoke ? 'smoke' : 'full'} bench: ${(totalMs / 1000).toFixed(0)}
 
 const out = resolve(values.out);
 mkdirSync(dirname(out), { recursive: true });
-const results = { meta: { mode: smoke ? 'smoke' : 'full', totalMs, cores: availableParallelism(), node: process.version, date: new Date().toISOString() }, retrieval: { dense, lexical, index }, memory, agent, app, table: rows.map(([section, metric, value, unit]) => ({ section, metric, value, unit })) };
+const results = { meta: { mode: smoke ? 'smoke' : 'full', totalMs, cores: availableParallelism(), node: process.version, date: new Date().toISOString() }, retrieval: { dense, lexical, index }, memory, agent, overhead, app, table: rows.map(([section, metric, value, unit]) => ({ section, metric, value, unit })) };
 // NaN (a size that was skipped) becomes null in JSON.
 writeFileSync(out, JSON.stringify(results, null, 1));
 console.log(`results: ${out}`);

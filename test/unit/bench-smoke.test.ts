@@ -44,6 +44,10 @@ describe('npm run bench smoke', () => {
       // 384 int8 codes and a float32 scale a passage, in the SIMD kernel's wasm memory.
       expect(results.memory.per100kMB.vectorsWasm).toBeGreaterThanOrEqual((388 * 100_000) / 1e6);
       expect(results.memory.per100kMB.lexicalHeap).toBeGreaterThan(0);
+      // With a real engine the model takes most of the time; the shares add up to the whole run.
+      const { modelShare, retrievalShare, otherShare } = results.overhead;
+      expect(modelShare).toBeGreaterThan(0.5);
+      expect(modelShare + retrievalShare + otherShare).toBeCloseTo(1, 2);
       expect(results.app.initialJsGzipBytes).toBeGreaterThan(10_000);
       expect(results.app.initialJsGzipBytes).toBeLessThan(results.app.allJsGzipBytes);
     } finally {
@@ -57,4 +61,5 @@ interface SmokeResults {
   agent: { rows: { config: string; searches: number; prefillNoReuse: number; prefillPrefixReuse: number; informationTokens: number }[] };
   memory: { per100kMB: { vectorsWasm: number; lexicalHeap: number } };
   app: { initialJsGzipBytes: number; allJsGzipBytes: number };
+  overhead: { modelShare: number; retrievalShare: number; otherShare: number };
 }

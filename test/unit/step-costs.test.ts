@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentEvent, RunStats } from '../../src/core/agent.ts';
-import { stepCosts } from '../../src/core/step-costs.ts';
+import { stepCosts, timeSplit } from '../../src/core/step-costs.ts';
 
 const stats = (s: Partial<RunStats>): AgentEvent => ({
   type: 'stats',
@@ -25,5 +25,12 @@ describe('step costs', () => {
     const [row] = stepCosts([stats({ turns: 1, promptTokens: 10, completionTokens: 5 })]);
     expect(row?.prefillTokensPerSecond).toBeNull();
     expect(row?.decodeTokensPerSecond).toBeNull();
+  });
+
+  it('splits wall time into the model, retrieval and the rest', () => {
+    const stats = { turns: 2, searches: 1, promptTokens: 0, completionTokens: 0, retrievalMs: 30, prefillMs: 400, decodeMs: 1500, wallMs: 2000 };
+    expect(timeSplit(stats)).toEqual({ modelMs: 1900, retrievalMs: 30, otherMs: 70, wallMs: 2000 });
+    // Engine timings that overshoot the wall clock (rounding, overlap) never make the rest negative.
+    expect(timeSplit({ ...stats, decodeMs: 1700 }).otherMs).toBe(0);
   });
 });
