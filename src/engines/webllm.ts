@@ -6,6 +6,7 @@
 import type { ChatCompletionRequestStreaming, MLCEngineInterface } from '@mlc-ai/web-llm';
 import {
   EngineError,
+  type ChatMessage,
   type EngineCapabilities,
   type GenerateRequest,
   type GenerateResult,
@@ -37,6 +38,9 @@ export class WebLlmEngine implements LlmEngine {
     readonly label: string,
   ) {}
 
+  /** The last reply as WebLLM keeps it in its conversation, for the next request's history. */
+  private lastReply: VerbatimReply | null = null;
+
   static async load(options: WebLlmEngineOptions): Promise<WebLlmEngine> {
     const gpu = await detectGpu();
     if (!gpu.webgpu) throw new EngineError(`WebLLM needs WebGPU. ${gpu.reason}`);
@@ -62,14 +66,19 @@ export class WebLlmEngine implements LlmEngine {
     request.signal?.throwIfAborted();
     const interrupt = (): void => this.engine.interruptGenerate();
     request.signal?.addEventListener('abort', interrupt, { once: true });
+    const previous = this.lastReply;
+    this.lastReply = null;
     try {
-      const chunks = await this.engine.chat.completions.create(toWebLlmRequest(request));
+      const chunks = await this.engine.chat.completions.create(toWebLlmRequest({ ...request, messages: withVerbatimReply(request.messages, previous) }));
       const stream = new ChatStream(request.onText);
       for await (const chunk of chunks) {
         stream.add(chunk);
         if (chunk.usage?.extra) stream.setTimings(timingsOf(chunk.usage.extra));
       }
-      return stream.result(request.signal?.aborted ? 'abort' : undefined);
+      const result = stream.result(request.signal?.aborted ? 'abort' : undefined);
+      // Only a reply that ended on a stop is continued in place by WebLLM (see withVerbatimReply).
+      if (result.finishReason === 'stop') this.lastReply = { text: result.text, stops: request.stop ?? [] };
+      return result;
     } catch (error) {
       throw generateError(error);
     } finally {
@@ -91,6 +100,27 @@ async function chooseRecord(options: WebLlmEngineOptions, shaderF16: boolean): P
   if (!prebuilt) throw new EngineError(`${choice.modelId} is not in this WebLLM version's prebuilt list`);
   const record = options.weightsBaseUrl ? selfHosted(prebuilt, options.weightsBaseUrl) : prebuilt;
   return { record, why: `${choice.reason}; needs about ${(choice.vramMB / 1024).toFixed(1)} GB of GPU memory` };
+}
+
+export interface VerbatimReply {
+  text: string;
+  stops: readonly string[];
+}
+
+/**
+ * WebLLM continues a conversation on its KV cache only when the history sent back equals its own record
+ * of it exactly (`compareConversationObject`), and it records a reply cut before its stop string. The
+ * agent puts the cut `</search>` back (its transcript must be well-formed), so without this every turn
+ * re-reads the whole conversation: 1,612 prefilled tokens a question instead of 877 (npm run bench,
+ * agent section). So the engine's own last reply is sent back as WebLLM recorded it; the tokens of the
+ * closing tag the model generated are in its KV cache already. Any other history goes as it is.
+ */
+export function withVerbatimReply(messages: ChatMessage[], previous: VerbatimReply | null): ChatMessage[] {
+  if (!previous) return messages;
+  const index = messages.findLastIndex((m) => m.role === 'assistant');
+  const reply = messages[index];
+  if (!reply || !previous.stops.some((stop) => reply.content === `${previous.text.trimEnd()}${stop}`)) return messages;
+  return messages.map((m, i) => (i === index ? { ...m, content: previous.text } : m));
 }
 
 /**
