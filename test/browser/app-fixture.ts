@@ -13,7 +13,7 @@ import type { EmbedderChoice } from '../../index-builder/embedders.ts';
 import { hotpotQuestions } from '../shared-data.ts';
 import { buildSmallIndex } from '../tools/small-index.ts';
 import { ensureTinyModel } from '../tools/make-tiny-gguf.mjs';
-import { serveStatic, type StaticServer } from './chromium.ts';
+import { launchChromium, RequestLog, serveStatic, type LaunchedChromium, type StaticServer } from './chromium.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -90,7 +90,7 @@ export async function loadTinyModel(page: Page, fixture: Pick<AppFixture, 'model
 }
 
 /** Makes every page of the context record what its Content-Security-Policy blocked (see `cspViolations`). */
-export async function recordCspViolations(context: BrowserContext): Promise<void> {
+async function recordCspViolations(context: BrowserContext): Promise<void> {
   await context.addInitScript(() => {
     const seen: string[] = ((window as { __csp?: string[] }).__csp = []);
     document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.effectiveDirective} ${e.blockedURI}`));
@@ -100,4 +100,23 @@ export async function recordCspViolations(context: BrowserContext): Promise<void
 /** What the page's CSP blocked so far, as "directive blocked-URI". */
 export async function cspViolations(page: Page): Promise<string[]> {
   return (await page.evaluate(() => (window as { __csp?: string[] }).__csp)) ?? [];
+}
+
+/** How a bounded run may end (every end but an error or a cancel). */
+export const BOUNDED_ENDS = ['answered', 'max-turns', 'max-total-tokens', 'repeated-query'];
+
+export interface WatchedChromium extends LaunchedChromium {
+  /** Every request of every page and worker, to prove nothing left 127.0.0.1. */
+  requests: RequestLog;
+  /** Uncaught errors of any page. */
+  pageErrors: string[];
+}
+
+/** Chromium whose pages record their requests, uncaught errors and CSP violations. */
+export async function launchWatchedChromium(): Promise<WatchedChromium> {
+  const browser = await launchChromium();
+  await recordCspViolations(browser.context);
+  const pageErrors: string[] = [];
+  browser.context.on('weberror', (error) => pageErrors.push(error.error().message));
+  return { ...browser, requests: new RequestLog(browser.context), pageErrors };
 }

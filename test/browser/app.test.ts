@@ -8,18 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, RequestLog, type LaunchedChromium } from './chromium.ts';
-import { cspViolations, loadTinyModel, recordCspViolations, startAppFixture, type AppFixture } from './app-fixture.ts';
+import { launchChromium, RequestLog } from './chromium.ts';
+import { BOUNDED_ENDS, cspViolations, launchWatchedChromium, loadTinyModel, startAppFixture, type AppFixture, type WatchedChromium } from './app-fixture.ts';
 import { hotpotQuestions } from '../shared-data.ts';
 import { buildIndexFrom } from '../tools/small-index.ts';
 
-const BOUNDED_ENDS = ['answered', 'max-turns', 'max-total-tokens', 'repeated-query'];
-
 let hostileDir = '';
 let app: AppFixture;
-let browser: LaunchedChromium;
-let requests: RequestLog;
-const pageErrors: string[] = [];
+let browser: WatchedChromium;
 
 beforeAll(async () => {
   hostileDir = mkdtempSync(join(tmpdir(), 'sdg-hostile-'));
@@ -33,10 +29,7 @@ beforeAll(async () => {
   ];
   // The second index is the demo one again, under another path.
   app = await startAppFixture({ questions: 10, files: { 'indexes.json': JSON.stringify({ indexes: catalog }) }, indexAliases: ['/second/'], mounts: { '/hostile/': hostileDir } });
-  browser = await launchChromium();
-  await recordCspViolations(browser.context);
-  requests = new RequestLog(browser.context);
-  browser.context.on('weberror', (error) => pageErrors.push(error.error().message));
+  browser = await launchWatchedChromium();
 });
 
 afterAll(async () => {
@@ -107,8 +100,8 @@ describe('the app answers a question with the real engine (tiny model, CPU)', ()
     if (reason === 'answered') await expectCitationsOpen(page);
     console.info(`app run: ${reason}; ${stats.replace(/\s+/g, ' ').trim()}; browser-measured wall ${(wallMs / 1000).toFixed(1)} s`);
 
-    expect(requests.offMachine()).toEqual([]);
-    expect(pageErrors).toEqual([]);
+    expect(browser.requests.offMachine()).toEqual([]);
+    expect(browser.pageErrors).toEqual([]);
     // The whole product path runs under the page's Content-Security-Policy without tripping it.
     expect(await cspViolations(page)).toEqual([]);
     await page.close();
@@ -130,7 +123,7 @@ describe('the app answers a question with the real engine (tiny model, CPU)', ()
     // Both policies refuse the plain-http host (index.html's and the narrowed one the page adds at start-up).
     await page.waitForFunction(() => ((window as { __csp?: string[] }).__csp ?? []).length >= 3);
     expect(await cspViolations(page)).toEqual(['script-src-elem inline', 'connect-src http://192.0.2.1/exfiltrate', 'connect-src http://192.0.2.1/exfiltrate']);
-    expect(requests.offMachine()).toEqual([]);
+    expect(browser.requests.offMachine()).toEqual([]);
     await page.close();
   });
 
@@ -179,7 +172,7 @@ describe('the app answers a question with the real engine (tiny model, CPU)', ()
     expect(json.results.map((r) => r.id)).toEqual(['q0', 'q1', 'q2']);
     expect(await page.textContent('[data-field=f1]')).toBe((100 * json.summary.f1).toFixed(1));
     expect(await page.textContent('[data-field=searches]')).toBe(json.summary.searchesPerQuestion.toFixed(2));
-    expect(pageErrors).toEqual([]);
+    expect(browser.pageErrors).toEqual([]);
     await page.close();
   });
 
@@ -268,7 +261,7 @@ describe('the app answers a question with the real engine (tiny model, CPU)', ()
     if ((await page.locator('[data-testid=citation]').count()) > 0) await page.locator('[data-testid=citation]').first().click();
     expect(await page.locator('main img, main b, main script, main svg').count()).toBe(0);
     expect(await page.evaluate(() => (window as { __pwned?: number }).__pwned)).toBeUndefined();
-    expect(pageErrors).toEqual([]);
+    expect(browser.pageErrors).toEqual([]);
     await page.close();
   });
 

@@ -8,20 +8,16 @@
 import { readFileSync } from 'node:fs';
 import type { Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, RequestLog, type LaunchedChromium } from './chromium.ts';
-import { cspViolations, recordCspViolations, startAppFixture, type AppFixture } from './app-fixture.ts';
+import { cspViolations, launchWatchedChromium, startAppFixture, type AppFixture, type WatchedChromium } from './app-fixture.ts';
 
 const NEW_HOST = 'https://models.example.org';
 
 let app: AppFixture;
-let browser: LaunchedChromium;
-let requests: RequestLog;
+let browser: WatchedChromium;
 
 beforeAll(async () => {
   app = await startAppFixture({ questions: 2 });
-  browser = await launchChromium();
-  await recordCspViolations(browser.context);
-  requests = new RequestLog(browser.context);
+  browser = await launchWatchedChromium();
 });
 
 afterAll(async () => {
@@ -76,7 +72,7 @@ describe('the connect policy narrows to the configured model hosts', () => {
     const allow = page.locator(`[data-testid=host-notice] button:text-is("Allow ${NEW_HOST} and reload")`);
     await allow.waitFor();
     expect(await page.getAttribute('[data-testid=engine-status]', 'data-status')).toBe('idle');
-    expect(requests.urls.filter((url) => url.startsWith(NEW_HOST))).toEqual([]);
+    expect(browser.requests.urls.filter((url) => url.startsWith(NEW_HOST))).toEqual([]);
 
     await Promise.all([page.waitForEvent('load'), allow.click()]);
     // After the reload the policy names the host, the form kept the URL, and the model loads from there.
@@ -86,10 +82,10 @@ describe('the connect policy narrows to the configured model hosts', () => {
     await page.waitForSelector('[data-testid=engine-status][data-status=ready]', { timeout: 60_000 });
     expect(await page.textContent('[data-testid=engine-status]')).toMatch(/^Ready: wllama · tiny-qwen3\.gguf · CPU/);
     expect(await page.locator('[data-testid=host-notice]').count()).toBe(0);
-    expect(requests.urls.some((url) => url.startsWith(`${NEW_HOST}/qwen/`))).toBe(true);
+    expect(browser.requests.urls.some((url) => url.startsWith(`${NEW_HOST}/qwen/`))).toBe(true);
     expect(await cspViolations(page)).toEqual([]);
     // Only the stand-in hosts were asked for; the stray host never was.
-    expect(requests.offMachine().filter((url) => !/^https:\/\/(huggingface\.co|cas-bridge\.xethub\.hf\.co|models\.example\.org)\//.test(url))).toEqual([]);
+    expect(browser.requests.offMachine().filter((url) => !/^https:\/\/(huggingface\.co|cas-bridge\.xethub\.hf\.co|models\.example\.org)\//.test(url))).toEqual([]);
     await page.close();
   });
 });

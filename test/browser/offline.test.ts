@@ -9,22 +9,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, type LaunchedChromium } from './chromium.ts';
-import { cspViolations, demoQuestions, recordCspViolations, startAppFixture, type AppFixture } from './app-fixture.ts';
+import { BOUNDED_ENDS, cspViolations, demoQuestions, launchWatchedChromium, startAppFixture, type AppFixture, type WatchedChromium } from './app-fixture.ts';
 import { SHARD_CACHE_NAME } from '../../src/retrieval/cache-storage.ts';
 
-const BOUNDED_ENDS = ['answered', 'max-turns', 'max-total-tokens', 'repeated-query'];
-
 let app: AppFixture;
-let browser: LaunchedChromium;
+let browser: WatchedChromium;
 let page: Page;
-const pageErrors: string[] = [];
 
 beforeAll(async () => {
   app = await startAppFixture({ questions: 5 });
-  browser = await launchChromium();
-  await recordCspViolations(browser.context);
-  browser.context.on('weberror', (error) => pageErrors.push(error.error().message));
+  browser = await launchWatchedChromium();
 });
 
 afterAll(async () => {
@@ -89,7 +83,7 @@ describe('the app offline, after one visit online', () => {
     const found = await page.locator('[data-kind=passages] summary').allTextContents();
     expect(found).toHaveLength(searches);
     for (const text of found) expect(text).toMatch(/^[1-9]\d* passages/);
-    expect(pageErrors).toEqual([]);
+    expect(browser.pageErrors).toEqual([]);
   });
 
   it('lists what is stored with its size, and deleting the index removes it', async () => {

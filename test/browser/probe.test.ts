@@ -7,16 +7,13 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reliability, thresholdTable, type CalibrationRow } from '../../src/core/calibration.ts';
-import { launchChromium, RequestLog, type LaunchedChromium } from './chromium.ts';
-import { cspViolations, loadTinyModel, recordCspViolations, startAppFixture, type AppFixture } from './app-fixture.ts';
+import { cspViolations, launchWatchedChromium, loadTinyModel, startAppFixture, type AppFixture, type WatchedChromium } from './app-fixture.ts';
 
 const CALIBRATION_QUESTIONS = 5;
 const HOSTILE_QUESTION = '<img src=x onerror="window.__pwned=1">Who wrote <b>Hamlet</b>?';
 
 let app: AppFixture;
-let browser: LaunchedChromium;
-let requests: RequestLog;
-const pageErrors: string[] = [];
+let browser: WatchedChromium;
 
 beforeAll(async () => {
   app = await startAppFixture({
@@ -26,10 +23,7 @@ beforeAll(async () => {
     // One question carries HTML: the page must show it as text.
     editQuestions: (questions) => questions.map((q, i) => (i === 1 ? { id: 'q1', question: HOSTILE_QUESTION, golden_answers: ['<script>window.__pwned=2</script>William Shakespeare'] } : q)),
   });
-  browser = await launchChromium();
-  await recordCspViolations(browser.context);
-  requests = new RequestLog(browser.context);
-  browser.context.on('weberror', (error) => pageErrors.push(error.error().message));
+  browser = await launchWatchedChromium();
 });
 
 afterAll(async () => {
@@ -145,8 +139,8 @@ describe('the probe page (tiny model, CPU)', () => {
     await page.waitForSelector('button:text("Resume")');
     expect(await page.locator('[data-testid=probe-error]').count()).toBe(0);
 
-    expect(requests.offMachine()).toEqual([]);
-    expect(pageErrors).toEqual([]);
+    expect(browser.requests.offMachine()).toEqual([]);
+    expect(browser.pageErrors).toEqual([]);
     // Training (tfjs) and the charts (chart.js) run under the page's Content-Security-Policy.
     expect(await cspViolations(page)).toEqual([]);
     await page.close();
