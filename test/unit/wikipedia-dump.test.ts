@@ -1,8 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { expectClosedWhenStoppedEarly } from './helpers/streaming-reader.ts';
 import { readWikipediaDump, type DumpOptions, type DumpStats, type WikiArticle } from '../../index-builder/wikipedia-dump.ts';
 
 const XML = fileURLToPath(new URL('../fixtures/wiki-mini.xml', import.meta.url));
@@ -32,15 +33,6 @@ function bigDump(): string {
 }
 
 /** How many descriptors this process holds on `path` (Linux only). */
-function openHandles(path: string): number {
-  return readdirSync('/proc/self/fd').filter((fd) => {
-    try {
-      return readlinkSync(`/proc/self/fd/${fd}`) === path;
-    } catch {
-      return false; // the descriptor readdir itself used is gone by now
-    }
-  }).length;
-}
 
 describe('Wikipedia dump reader', () => {
   let big = '';
@@ -123,20 +115,7 @@ describe('Wikipedia dump reader', () => {
   });
 
   it.runIf(existsSync('/proc/self/fd'))('closes the file when the reader stops early: limit, break, or an abort the consumer does not follow up', async () => {
-    await readAll(big, { limit: 1 });
-    for await (const article of readWikipediaDump(big)) {
-      expect(article.title).toBe('Filler 0');
-      break;
-    }
-    await vi.waitFor(() => expect(openHandles(big)).toBe(0));
-    // Aborted while the consumer holds the generator and never asks it for more.
-    const controller = new AbortController();
-    const abandoned = readWikipediaDump(big, { signal: controller.signal });
-    await abandoned.next();
-    expect(openHandles(big)).toBe(1);
-    controller.abort(new Error('stop'));
-    await vi.waitFor(() => expect(openHandles(big)).toBe(0));
-    await expect(abandoned.next()).rejects.toThrow('stop');
+    await expectClosedWhenStoppedEarly(readWikipediaDump, big, 'Filler 0');
   });
 
   it('rejects a cut-off bz2 file instead of returning part of it', async () => {
