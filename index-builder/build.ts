@@ -1,34 +1,42 @@
 /**
- * The index build: passages -> embeddings (resumable) -> bounded shards + lexical index -> manifest.
- * Shard names carry a hash of their bytes, so a rebuild never overwrites a file an older manifest
- * points at; the manifest is renamed into place last, and only then are the old shards removed.
+ * The index build, streaming: passages flow in once, in corpus order; each batch is written to the
+ * passage blocks, inverted into the lexical builder's in-memory run (spilled to disk when full) and, with
+ * an embedder, embedded (resumably) into vector shards. At the end the lexical runs are merged into the
+ * term dictionary and posting lists. Memory stays bounded by the run size and one batch, not the corpus.
+ * File names carry a hash of their bytes, so a rebuild never overwrites a file an older manifest points
+ * at; the manifest is renamed into place last, and only then are the old files removed.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import type { Embedder } from '../src/core/embedder.ts';
-import { INDEX_FORMAT, INDEX_VERSION, parseManifest, vectorShardBytes, type EmbedderSpec, type IndexManifest, type RowShard, type ShardFile } from '../src/core/index-manifest.ts';
+import { INDEX_FORMAT, INDEX_VERSION, indexFiles, parseManifest, sumBytes, vectorShardBytes, type EmbedderSpec, type IndexManifest, type RowShard, type ShardFile } from '../src/core/index-manifest.ts';
 import type { Document } from '../src/core/retriever.ts';
-import { LexicalIndex } from '../src/retrieval/lexical-index.ts';
-import { encodePassageShard, encodeVectorShard, splitBytes } from '../src/retrieval/shard-codec.ts';
+import type { FileRange } from '../src/retrieval/byte-codec.ts';
+import { BM25_DEFAULTS } from '../src/retrieval/bm25.ts';
+import { encodePassageTable, ROWS_PER_BLOCK } from '../src/retrieval/passage-store.ts';
+import { encodePassageShard, encodeVectorShard } from '../src/retrieval/shard-codec.ts';
+import { TOKENIZER_ID } from '../src/retrieval/tokenizer.ts';
 import { quantizeInt8 } from '../src/retrieval/vectors.ts';
 import { EmbeddingCache } from './embedding-cache.ts';
+import { LexicalBuilder } from './lexical-builder.ts';
+import type { Progress } from './progress.ts';
+import { RollingFiles } from './rolling-files.ts';
 
-/** Bump when the shard layout or chunking changes: every older index becomes stale. */
-const BUILDER_FORMAT = 1;
+/** Bump when the file layout or chunking changes: every older index becomes stale. */
+const BUILDER_FORMAT = 2;
 
 export const MANIFEST_FILE = 'manifest.json';
 
-export interface Progress {
-  start(phase: string, total: number): void;
-  update(done: number): void;
-  stop(): void;
-}
+/** Passages handled together: one embedding round, one flush of passage blocks. */
+const BATCH = 1024;
 
 export interface BuildInput {
   name: string;
   source: IndexManifest['source'];
-  documents: readonly Document[];
+  /** Passages in corpus order, already chunked and deduplicated; read once, as they come. */
+  documents: Iterable<Document> | AsyncIterable<Document>;
   chunkWords: number;
 }
 
@@ -36,10 +44,12 @@ export interface BuildOptions {
   outDir: string;
   /** The embedder and how the manifest names it; null builds a lexical-only index. */
   embedder: { instance: Embedder; spec: EmbedderSpec } | null;
+  /** The largest file written (passage, lexical and vector files alike; one piece may exceed it). */
   shardBytes: number;
   cacheDir: string;
   batchSize?: number;
   signal?: AbortSignal;
+  /** The merge's progress (reading the input reports its own). */
   progress?: Progress;
 }
 
@@ -56,26 +66,137 @@ export function builderKey(chunkWords: number, shardBytes: number, embedderId: s
 }
 
 export async function buildIndex(input: BuildInput, options: BuildOptions): Promise<BuildReport> {
-  const { documents } = input;
-  if (documents.length === 0) throw new Error('no passages to index');
-  const embedded = options.embedder ? await embedAll(documents, options.embedder, options) : null;
-  mkdirSync(options.outDir, { recursive: true });
-  const writer = new ShardWriter(options.outDir);
-  const passages = writeRowShards(writer, 'passages', 'json', documents, options.shardBytes, (docs) => encodePassageShard(docs));
-  const lexicalBytes = new TextEncoder().encode(LexicalIndex.build(documents).toJSON());
-  const lexical = splitBytes(lexicalBytes, options.shardBytes).map((part, i) => writer.write(`lexical-${pad(i)}`, 'json', part));
+  const { outDir } = options;
+  mkdirSync(outDir, { recursive: true });
+  // Scratch space of a build killed earlier is of no use: its runs describe rows it never finished.
+  const work = join(outDir, '.building');
+  rmSync(work, { recursive: true, force: true });
+  const writer = new ShardWriter(outDir);
+  const lexicalFiles = new RollingFiles(outDir, 'lexical', options.shardBytes);
+  const passages = new PassageBlocks(new RollingFiles(outDir, 'passages', options.shardBytes));
+  const lexical = new LexicalBuilder(join(work, 'runs'), BM25_DEFAULTS);
+  const vectors = options.embedder ? new VectorShards(writer, options.embedder, options) : null;
+  let batch: Document[] = [];
+  const flush = async () => {
+    passages.add(batch);
+    for (const doc of batch) lexical.add(doc.title, doc.text);
+    await vectors?.add(batch);
+    batch = [];
+  };
+  for await (const document of input.documents) {
+    options.signal?.throwIfAborted();
+    batch.push(document);
+    if (batch.length >= BATCH) await flush();
+  }
+  await flush();
+  const count = passages.count;
+  if (count === 0) throw new Error('no passages to index');
+  const built = lexical.finish(lexicalFiles, options.progress, options.signal);
+  const passageFiles = passages.finish();
   const manifest = parseManifest({
     format: INDEX_FORMAT,
     version: INDEX_VERSION,
     name: input.name,
     source: input.source,
     builder: builderKey(input.chunkWords, options.shardBytes, options.embedder?.spec.id ?? null),
-    passages: { count: documents.length, shards: passages },
-    lexical: { library: 'minisearch', shards: lexical },
-    vectors: embedded && options.embedder ? { embedder: options.embedder.spec, encoding: 'int8', shards: writeVectorShards(writer, embedded.vectors, options.embedder.spec.dimension, options.shardBytes) } : null,
+    passages: { count, encoding: 'json-gzip-blocks', rowsPerBlock: ROWS_PER_BLOCK, table: writer.write('passage-table-000', 'bin', encodePassageTable({ rowsPerBlock: ROWS_PER_BLOCK, rows: count, blocks: passages.blocks })), files: passageFiles },
+    lexical: { format: 'sdg-bm25', tokenizer: TOKENIZER_ID, ...BM25_DEFAULTS, impactScale: built.impactScale, terms: built.terms, dictionary: writer.write('dictionary-000', 'bin', built.dictionary), files: lexicalFiles.finish() },
+    vectors: vectors && options.embedder ? { embedder: options.embedder.spec, encoding: 'int8', shards: vectors.finish() } : null,
   });
+  rmSync(work, { recursive: true, force: true });
   writer.commit(manifest);
-  return { manifest, embedded: embedded?.computed ?? 0, fromCache: embedded?.fromCache ?? 0, bytes: writer.bytes };
+  return { manifest, embedded: vectors?.computed ?? 0, fromCache: vectors?.fromCache ?? 0, bytes: sumBytes(indexFiles(manifest)) };
+}
+
+/** Passages in gzip blocks of ROWS_PER_BLOCK rows, in row order. */
+class PassageBlocks {
+  readonly blocks: FileRange[] = [];
+  count = 0;
+  private pending: Document[] = [];
+
+  constructor(private readonly files: RollingFiles) {}
+
+  add(documents: readonly Document[]): void {
+    for (const document of documents) {
+      this.pending.push(document);
+      this.count++;
+      if (this.pending.length === ROWS_PER_BLOCK) this.writeBlock();
+    }
+  }
+
+  finish(): ShardFile[] {
+    if (this.pending.length) this.writeBlock();
+    return this.files.finish();
+  }
+
+  private writeBlock(): void {
+    // mtime 0 (zlib's default header): the same passages give the same bytes, so a rebuild is identical.
+    this.blocks.push(this.files.append(gzipSync(encodePassageShard(this.pending), { level: 9 })));
+    this.pending = [];
+  }
+}
+
+/** Embeds each batch (what the resume cache lacks) and writes int8 vector shards as they fill. */
+class VectorShards {
+  computed = 0;
+  fromCache = 0;
+  private readonly shards: RowShard[] = [];
+  private pending: Float32Array[] = [];
+  private written = 0;
+  private readonly cache: EmbeddingCache;
+  private readonly rowsPerShard: number;
+
+  constructor(
+    private readonly writer: ShardWriter,
+    private readonly embedder: NonNullable<BuildOptions['embedder']>,
+    private readonly options: BuildOptions,
+  ) {
+    const { instance, spec } = embedder;
+    if (instance.id !== spec.id || instance.dimension !== spec.dimension) throw new Error(`embedder ${instance.id} (${instance.dimension}-d) does not match its spec ${spec.id} (${spec.dimension}-d)`);
+    this.cache = EmbeddingCache.open(embeddingCachePath(options.cacheDir, spec), spec.id, spec.dimension);
+    this.rowsPerShard = Math.max(1, Math.floor(options.shardBytes / vectorShardBytes(1, spec.dimension)));
+  }
+
+  async add(documents: readonly Document[]): Promise<void> {
+    const texts = documents.map(embeddingText);
+    const missing = [...new Set(texts.filter((text) => !this.cache.get(text)))];
+    await this.embed(missing);
+    this.computed += missing.length;
+    this.fromCache += texts.length - missing.length;
+    for (const text of texts) {
+      this.pending.push(this.cache.get(text) ?? new Float32Array(0));
+      if (this.pending.length === this.rowsPerShard) this.writeShard();
+    }
+  }
+
+  finish(): RowShard[] {
+    if (this.pending.length) this.writeShard();
+    return this.shards;
+  }
+
+  /** Up to `parallelism` batches in flight; each is cached as soon as it is back, so a killed build
+   * loses at most the batches that were running. */
+  private async embed(texts: readonly string[]): Promise<void> {
+    const { instance } = this.embedder;
+    const size = this.options.batchSize ?? 16;
+    const batches = Array.from({ length: Math.ceil(texts.length / size) }, (_, i) => texts.slice(i * size, (i + 1) * size));
+    const embedNext = async (): Promise<void> => {
+      for (let batch = batches.shift(); batch; batch = batches.shift()) {
+        this.options.signal?.throwIfAborted();
+        const vectors = await instance.embed(batch, 'passage');
+        this.cache.append(batch.map((text, i) => ({ text, vector: vectors[i] ?? new Float32Array(0) })));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, instance.parallelism ?? 1) }, embedNext));
+  }
+
+  private writeShard(): void {
+    const { dimension } = this.embedder.spec;
+    const bytes = encodeVectorShard(quantizeInt8(this.pending, dimension));
+    this.shards.push({ ...this.writer.write(`vectors-${String(this.shards.length).padStart(3, '0')}`, 'bin', bytes), first: this.written, count: this.pending.length });
+    this.written += this.pending.length;
+    this.pending = [];
+  }
 }
 
 /** One resume cache per embedder, shared by every build that uses it. */
@@ -88,94 +209,27 @@ export function embeddingText(document: Document): string {
   return `${document.title}\n${document.text}`;
 }
 
-async function embedAll(documents: readonly Document[], embedder: NonNullable<BuildOptions['embedder']>, options: BuildOptions) {
-  const { instance, spec } = embedder;
-  if (instance.id !== spec.id || instance.dimension !== spec.dimension) throw new Error(`embedder ${instance.id} (${instance.dimension}-d) does not match its spec ${spec.id} (${spec.dimension}-d)`);
-  const cache = EmbeddingCache.open(embeddingCachePath(options.cacheDir, spec), spec.id, spec.dimension);
-  const texts = documents.map(embeddingText);
-  const missing = texts.filter((text) => !cache.get(text));
-  const batchSize = options.batchSize ?? 16;
-  const batches = Array.from({ length: Math.ceil(missing.length / batchSize) }, (_, i) => missing.slice(i * batchSize, (i + 1) * batchSize));
-  options.progress?.start(`embedding with ${spec.id}`, missing.length);
-  let done = 0;
-  // Up to `parallelism` batches in flight; each is cached as soon as it is back, so a killed build
-  // loses at most the batches that were running.
-  const embedNext = async (): Promise<void> => {
-    for (let batch = batches.shift(); batch; batch = batches.shift()) {
-      options.signal?.throwIfAborted();
-      const vectors = await instance.embed(batch, 'passage');
-      cache.append(batch.map((text, i) => ({ text, vector: vectors[i] ?? new Float32Array(0) })));
-      options.progress?.update((done += batch.length));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, instance.parallelism ?? 1) }, embedNext));
-  options.progress?.stop();
-  const vectors = texts.map((text) => cache.get(text) ?? new Float32Array(0));
-  return { vectors, computed: missing.length, fromCache: texts.length - missing.length };
-}
-
-function writeRowShards(writer: ShardWriter, kind: string, ext: string, documents: readonly Document[], shardBytes: number, encode: (docs: readonly Document[]) => Uint8Array): RowShard[] {
-  const shards: RowShard[] = [];
-  let first = 0;
-  while (first < documents.length) {
-    const count = rowsThatFit(documents, first, shardBytes, encode);
-    const bytes = encode(documents.slice(first, first + count));
-    shards.push({ ...writer.write(`${kind}-${pad(shards.length)}`, ext, bytes), first, count });
-    first += count;
-  }
-  return shards;
-}
-
-/** Greedy by the encoded size of each passage (JSON of an array is the sum of its parts plus commas). */
-function rowsThatFit(documents: readonly Document[], first: number, shardBytes: number, encode: (docs: readonly Document[]) => Uint8Array): number {
-  let bytes = 2;
-  let count = 0;
-  for (let row = first; row < documents.length; row++) {
-    const doc = documents[row];
-    if (!doc) break;
-    const size = encode([doc]).byteLength - 2 + 1;
-    if (count > 0 && bytes + size > shardBytes) break;
-    bytes += size;
-    count++;
-  }
-  return count;
-}
-
-function writeVectorShards(writer: ShardWriter, vectors: readonly Float32Array[], dimension: number, shardBytes: number): RowShard[] {
-  const rowsPerShard = Math.max(1, Math.floor(shardBytes / vectorShardBytes(1, dimension)));
-  const shards: RowShard[] = [];
-  for (let first = 0; first < vectors.length; first += rowsPerShard) {
-    const rows = vectors.slice(first, first + rowsPerShard);
-    const bytes = encodeVectorShard(quantizeInt8(rows, dimension));
-    shards.push({ ...writer.write(`vectors-${pad(shards.length)}`, 'bin', bytes), first, count: rows.length });
-  }
-  return shards;
-}
-
-const pad = (n: number) => String(n).padStart(3, '0');
-
 /** Our own shard names; anything else in the output folder is left alone. */
-const SHARD_NAME = /^(passages|vectors|lexical)-\d{3,}-[0-9a-f]{12}\.(json|bin)$/;
+const SHARD_NAME = /^(passages|vectors|lexical|dictionary|passage-table)-\d{3,}-[0-9a-f]{12}\.(json|bin)$/;
 
+/** Writes whole files under names that carry their hash, and commits a manifest. */
 class ShardWriter {
-  bytes = 0;
-  private readonly written = new Set<string>();
-
   constructor(private readonly dir: string) {}
 
   write(stem: string, ext: string, bytes: Uint8Array): ShardFile {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const path = `${stem}-${sha256.slice(0, 12)}.${ext}`;
     writeAtomically(join(this.dir, path), bytes);
-    this.written.add(path);
-    this.bytes += bytes.byteLength;
     return { path, bytes: bytes.byteLength, sha256 };
   }
 
+  /** The manifest goes into place last; only then are the files no manifest names any more removed
+   * (an older build's, or a killed build's leftovers). */
   commit(manifest: IndexManifest): void {
     writeAtomically(join(this.dir, MANIFEST_FILE), JSON.stringify(manifest, null, 1));
+    const kept = new Set(indexFiles(manifest).map((file) => file.path));
     for (const name of readdirSync(this.dir)) {
-      if (SHARD_NAME.test(name) && !this.written.has(name)) rmSync(join(this.dir, name));
+      if ((SHARD_NAME.test(name) || name.endsWith('.partial')) && !kept.has(name)) rmSync(join(this.dir, name));
     }
   }
 }

@@ -12,7 +12,7 @@ import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { errorMessage } from '../src/core/error-message.ts';
 import { CATALOG_FILE } from '../src/core/index-catalog.ts';
-import { parseManifest, type IndexManifest } from '../src/core/index-manifest.ts';
+import { indexFiles, parseManifest, sumBytes, type IndexManifest } from '../src/core/index-manifest.ts';
 import { buildIndex, builderKey, MANIFEST_FILE, type BuildInput, type BuildOptions } from './build.ts';
 import { EmbedderPool } from './embed-pool.ts';
 import { loadEmbedder, type EmbedderChoice } from './embedders.ts';
@@ -21,7 +21,10 @@ import { registerIndex } from './catalog.ts';
 import { terminalProgress } from './progress.ts';
 import { demoDownload, ensureDownload, fileSha256 } from './demo-corpus.ts';
 import { QUESTIONS_FILE, writeDemoQuestions } from './demo-questions.ts';
-import { isWikipediaDump, readHotpotJson, readPassages, readWikipediaPassages, type ReadReport } from './sources.ts';
+import { isWikipediaDump, newTally, PassageCollector, readHotpotJson, streamPassages, streamWikipediaPassages, type ReadReport } from './sources.ts';
+import { isHotpotAbstracts, readHotpotAbstracts, type AbstractsStats } from './hotpot-abstracts.ts';
+import type { DumpStats } from './wikipedia-dump.ts';
+import type { Document } from '../src/core/retriever.ts';
 
 const SHARED_DEMO_SOURCE = resolve(import.meta.dirname, '../../shared/data/hotpotqa_dev_distractor_400.jsonl');
 /** The demo indexes the paragraphs of this many questions: about 4,400 passages, 2½ minutes to embed on two cores. */
@@ -71,38 +74,121 @@ function currentManifest(outDir: string): IndexManifest | null {
   }
 }
 
-async function readDump(values: Values, input: string, chunkWords: number): Promise<BuildInput> {
+/** A corpus being read: the build pulls its passages; what was read and skipped is known after. */
+interface Corpus {
+  input: BuildInput;
+  /** Prints what reading found; throws when it found no passage. */
+  report(): void;
+}
+
+/** Shows the read as a progress bar over the input's bytes, closed when the last passage is pulled. */
+async function* withProgress<T>(input: string, read: (onBytes: (bytes: number) => void) => AsyncGenerator<T, unknown>): AsyncGenerator<T> {
+  const progress = terminalProgress();
+  progress.start(`indexing ${basename(input)} (bytes read)`, statSync(input).size);
+  try {
+    yield* read((bytes) => progress.update(bytes));
+  } finally {
+    progress.stop();
+  }
+}
+
+function dumpCorpus(values: Values, input: string, chunkWords: number, signal: AbortSignal, sha256: string): Corpus {
   const titles = values.titles ? new Set(readFileSync(values.titles, 'utf8').split('\n').map((t) => t.trim()).filter(Boolean)) : undefined;
   const limit = values.limit ? Math.round(positive(values.limit, 'limit')) : undefined;
-  const progress = terminalProgress();
-  const controller = new AbortController();
-  process.once('SIGINT', () => controller.abort(new Error('interrupted while reading the dump')));
-  progress.start(`reading ${basename(input)} (bytes)`, statSync(input).size);
-  const report = await readWikipediaPassages(input, chunkWords, { ...(titles && { titles }), ...(limit && { limit }), signal: controller.signal, onBytes: (bytes) => progress.update(bytes) });
-  progress.stop();
-  const { pages, accepted, skipped } = report.stats;
-  console.log(`${accepted} articles of ${pages} pages -> ${report.documents.length} passages (${report.duplicates} duplicates merged)`);
-  console.log(`pages skipped: ${Object.entries(skipped).map(([reason, n]) => `${n} ${reason}`).join(', ')}${titles ? `; ${pages - accepted - Object.values(skipped).reduce((a, b) => a + b, 0)} not in --titles` : ''}`);
-  if (report.documents.length === 0) throw new Error(`${input} yielded no articles`);
-  return { name: values.name ?? basename(input), source: { kind: 'wikipedia-dump', file: basename(input), sha256: await fileSha256(input) }, documents: report.documents, chunkWords };
-}
-
-async function readInput(values: Values, input: string, chunkWords: number): Promise<BuildInput> {
-  if (!existsSync(input)) throw new Error(`input file not found: ${input}`);
-  if (isWikipediaDump(input)) return readDump(values, input, chunkWords);
-  return corpusInput(values.name ?? basename(input), input, await readPassages(input, chunkWords), chunkWords, 'jsonl');
-}
-
-async function corpusInput(name: string, input: string, report: ReadReport, chunkWords: number, kind: IndexManifest['source']['kind']): Promise<BuildInput> {
-  if (report.documents.length === 0) throw new Error(`${input} holds no valid passages (${report.skipped.length} bad lines)`);
-  console.log(`${report.documents.length} passages from ${report.lines} lines (${report.duplicates} duplicates merged)`);
-  if (report.skipped.length) {
-    console.warn(`${report.skipped.length} lines skipped:`);
-    for (const s of report.skipped.slice(0, 10)) console.warn(`  line ${s.line}: ${s.reason}`);
-    if (report.skipped.length > 10) console.warn(`  … and ${report.skipped.length - 10} more`);
+  let result: { stats: DumpStats; duplicates: number } | undefined;
+  let passages = 0;
+  async function* read(onBytes: (bytes: number) => void): AsyncGenerator<Document> {
+    result = yield* streamWikipediaPassages(input, chunkWords, { ...(titles && { titles }), ...(limit && { limit }), signal, onBytes });
   }
-  return { name, source: { kind, file: basename(input), sha256: await fileSha256(input) }, documents: report.documents, chunkWords };
+  const counted = async function* () {
+    for await (const document of withProgress(input, read)) {
+      passages++;
+      yield document;
+    }
+  };
+  return {
+    input: { name: values.name ?? basename(input), source: { kind: 'wikipedia-dump', file: basename(input), sha256 }, documents: counted(), chunkWords },
+    report() {
+      if (!result) return;
+      const { pages, accepted, skipped } = result.stats;
+      console.log(`${accepted} articles of ${pages} pages -> ${passages} passages (${result.duplicates} duplicates merged)`);
+      console.log(`pages skipped: ${Object.entries(skipped).map(([reason, n]) => `${n} ${reason}`).join(', ')}${titles ? `; ${pages - accepted - Object.values(skipped).reduce((a, b) => a + b, 0)} not in --titles` : ''}`);
+    },
+  };
 }
+
+function abstractsCorpus(values: Values, input: string, chunkWords: number, signal: AbortSignal, sha256: string): Corpus {
+  const limit = values.limit ? Math.round(positive(values.limit, 'limit')) : undefined;
+  const collector = new PassageCollector(chunkWords);
+  let stats: AbstractsStats | undefined;
+  let passages = 0;
+  async function* read(onBytes: (bytes: number) => void): AsyncGenerator<Document> {
+    const articles = readHotpotAbstracts(input, { signal, onBytes, ...(limit && { limit }) });
+    for (;;) {
+      const next = await articles.next();
+      if (next.done) return void (stats = next.value);
+      for (const document of collector.add(next.value.title, next.value.text)) {
+        passages++;
+        yield document;
+      }
+    }
+  }
+  return {
+    input: { name: values.name ?? basename(input), source: { kind: 'hotpotqa-abstracts', file: basename(input), sha256 }, documents: withProgress(input, read), chunkWords },
+    report() {
+      if (!stats) return;
+      console.log(`${stats.articles} articles in ${stats.members} files -> ${passages} passages (${collector.duplicates} duplicates merged)`);
+      reportSkipped(stats.skipped.map((s) => ({ line: s.line, reason: `${s.member}: ${s.reason}` })));
+    },
+  };
+}
+
+function jsonlCorpus(name: string, input: string, chunkWords: number, sha256: string, kind: IndexManifest['source']['kind']): Corpus {
+  const tally = newTally();
+  let passages = 0;
+  async function* read(onBytes: (bytes: number) => void): AsyncGenerator<Document> {
+    for await (const document of streamPassages(input, chunkWords, tally, onBytes)) {
+      passages++;
+      yield document;
+    }
+  }
+  return {
+    input: { name, source: { kind, file: basename(input), sha256 }, documents: withProgress(input, read), chunkWords },
+    report() {
+      console.log(`${passages} passages from ${tally.lines} lines (${tally.duplicates} duplicates merged)`);
+      reportSkipped(tally.skipped);
+    },
+  };
+}
+
+/** The official HotpotQA JSON, read whole (it is one JSON array; the demo takes 400 questions of it). */
+function listCorpus(name: string, input: string, report: ReadReport, chunkWords: number, sha256: string): Corpus {
+  return {
+    input: { name, source: { kind: 'hotpotqa-json', file: basename(input), sha256 }, documents: report.documents, chunkWords },
+    report() {
+      console.log(`${report.documents.length} passages from ${report.lines} questions (${report.duplicates} duplicates merged)`);
+      reportSkipped(report.skipped);
+    },
+  };
+}
+
+function reportSkipped(skipped: readonly { line: number; reason: string }[]): void {
+  if (!skipped.length) return;
+  console.warn(`${skipped.length} lines skipped:`);
+  for (const s of skipped.slice(0, 10)) console.warn(`  line ${s.line}: ${s.reason}`);
+  if (skipped.length > 10) console.warn(`  … and ${skipped.length - 10} more`);
+}
+
+async function openCorpus(values: Values, input: string, chunkWords: number, signal: AbortSignal): Promise<Corpus> {
+  if (!existsSync(input)) throw new Error(`input file not found: ${input}`);
+  const sha256 = await fileSha256(input);
+  if (isHotpotAbstracts(input)) return abstractsCorpus(values, input, chunkWords, signal, sha256);
+  if (isWikipediaDump(input)) return dumpCorpus(values, input, chunkWords, signal, sha256);
+  return jsonlCorpus(values.name ?? basename(input), input, chunkWords, sha256, 'jsonl');
+}
+
+/** The process's peak resident memory (what a user's machine must have free). */
+const peakMemoryMB = () => Math.round(process.resourceUsage().maxRSS / 1024);
 
 const chunkWordsOf = (values: Values) => Math.round(positive(values['chunk-words'], 'chunk-words'));
 const shardBytesOf = (values: Values) => Math.round(positive(values['shard-mb'], 'shard-mb') * 1024 * 1024);
@@ -113,20 +199,30 @@ async function startPool(choice: EmbedderChoice, threads: number): Promise<Build
   return { instance: pool, spec: pool.spec };
 }
 
-async function build(values: Values, corpus: BuildInput): Promise<void> {
+/** Ctrl-C stops the build at its next passage or term; the output folder keeps its last whole index. */
+function interruptible(): AbortSignal {
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort(new Error('interrupted: the last complete index (if any) is untouched; run the same command again to build it')));
+  return controller.signal;
+}
+
+async function build(values: Values, corpus: Corpus, signal: AbortSignal): Promise<void> {
   const shardBytes = shardBytesOf(values);
   const threads = Math.round(positive(values.threads, 'threads'));
   const embedder = threads > 1 ? await startPool(embedderChoice(values), threads) : await loadEmbedder(embedderChoice(values));
-  const controller = new AbortController();
-  process.once('SIGINT', () => controller.abort(new Error('interrupted: run the same command again to resume')));
-  const options: BuildOptions = { outDir: resolve(values.out), embedder, shardBytes, cacheDir: resolve(values['cache-dir']), signal: controller.signal, progress: terminalProgress() };
+  const options: BuildOptions = { outDir: resolve(values.out), embedder, shardBytes, cacheDir: resolve(values['cache-dir']), signal, progress: terminalProgress() };
   try {
     const started = performance.now();
-    const report = await buildIndex(corpus, options);
+    const report = await buildIndex(corpus.input, options).catch((error: unknown) => {
+      if (/no passages to index/.test(errorMessage(error))) corpus.report();
+      throw error;
+    });
+    corpus.report();
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     const { manifest } = report;
-    const shards = manifest.passages.shards.length + manifest.lexical.shards.length + (manifest.vectors?.shards.length ?? 0);
-    console.log(`${manifest.passages.count} passages, ${shards} shards, ${(report.bytes / 1e6).toFixed(1)} MB (${Math.round(report.bytes / manifest.passages.count)} bytes/passage) -> ${options.outDir} in ${seconds} s`);
+    const files = indexFiles(manifest);
+    const lexical = sumBytes([manifest.lexical.dictionary, ...manifest.lexical.files]);
+    console.log(`${manifest.passages.count} passages, ${files.length} files, ${(report.bytes / 1e6).toFixed(1)} MB (${Math.round(report.bytes / manifest.passages.count)} bytes/passage, lexical ${Math.round(lexical / manifest.passages.count)}) -> ${options.outDir} in ${seconds} s, peak memory ${peakMemoryMB()} MB`);
     if (embedder) console.log(`embeddings (${embedder.spec.id}): ${report.embedded} computed, ${report.fromCache} from the resume cache`);
     if (registerIndex(resolve('public'), options.outDir, manifest)) console.log(`listed in public/${CATALOG_FILE}: the app offers it under "Index"`);
   } finally {
@@ -153,8 +249,7 @@ async function demo(values: Values): Promise<void> {
     const stale = !current(await fileSha256(SHARED_DEMO_SOURCE));
     if (stale) {
       console.log(BUILDING);
-      const report = await readPassages(SHARED_DEMO_SOURCE, chunkWordsOf(values));
-      await build(settings, await corpusInput(DEMO_NAME, SHARED_DEMO_SOURCE, report, chunkWordsOf(values), 'jsonl'));
+      await build(settings, jsonlCorpus(DEMO_NAME, SHARED_DEMO_SOURCE, chunkWordsOf(values), await fileSha256(SHARED_DEMO_SOURCE), 'jsonl'), interruptible());
     }
     return withQuestions('jsonl', SHARED_DEMO_SOURCE, stale);
   }
@@ -166,7 +261,7 @@ async function demo(values: Values): Promise<void> {
   if (stale) {
     console.log(BUILDING);
     const report = await readHotpotJson(file, DEMO_QUESTIONS, chunkWordsOf(values));
-    await build(settings, await corpusInput(DEMO_NAME, file, report, chunkWordsOf(values), 'hotpotqa-json'));
+    await build(settings, listCorpus(DEMO_NAME, file, report, chunkWordsOf(values), download.sha256), interruptible());
   }
   withQuestions('hotpotqa-json', file, stale);
 }
@@ -175,7 +270,8 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: OPTIONS });
   if (values.demo) return demo(values);
   if (!values.input) throw new Error(USAGE);
-  return build(values, await readInput(values, resolve(values.input), chunkWordsOf(values)));
+  const signal = interruptible();
+  return build(values, await openCorpus(values, resolve(values.input), chunkWordsOf(values), signal), signal);
 }
 
 main().catch((error: unknown) => {

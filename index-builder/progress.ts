@@ -1,6 +1,11 @@
 /** A progress bar with ETA on a terminal; on CI logs (no TTY) a line every few seconds instead. */
 import { Presets, SingleBar } from 'cli-progress';
-import type { Progress } from './build.ts';
+
+export interface Progress {
+  start(phase: string, total: number): void;
+  update(done: number): void;
+  stop(): void;
+}
 
 const LOG_EVERY_MS = 5_000;
 

@@ -21,29 +21,35 @@ const BenchmarkLine = z.object({
   contexts: z.array(z.object({ title: PassageTitle, paragraph_text: PassageText })).min(1),
 });
 
-/** Collects passages from any source: long texts chunked, ids stable, duplicates merged. */
+/** Turns texts from any source into passages: long texts chunked, ids stable, duplicates merged. The
+ * ids seen are kept (16 hex characters each, about 60 bytes of heap: 300 MB at 5M passages). */
 export class PassageCollector {
-  readonly documents: Document[] = [];
   duplicates = 0;
   private readonly seen = new Set<string>();
 
   constructor(private readonly chunkWords: number) {}
 
-  add(title: string, text: string): void {
+  *add(title: string, text: string): Generator<Document> {
     for (const piece of chunkText(text, this.chunkWords)) {
       const id = passageId(title, piece);
       if (this.seen.has(id)) this.duplicates++;
-      else this.documents.push({ id, title, text: piece });
-      this.seen.add(id);
+      else {
+        this.seen.add(id);
+        yield { id, title, text: piece };
+      }
     }
   }
 }
 
-export interface ReadReport {
-  documents: Document[];
+/** What reading a corpus found, filled in as it is read. */
+export interface ReadTally {
   lines: number;
   duplicates: number;
   skipped: { line: number; reason: string }[];
+}
+
+export interface ReadReport extends ReadTally {
+  documents: Document[];
 }
 
 /** Ids are a hash of title + text, so the same passage gets the same id in every build. */
@@ -59,42 +65,48 @@ function passagesOf(value: unknown): { title: string; text: string }[] | string 
   return 'neither a passage {id, title, text} nor a benchmark line with contexts';
 }
 
-export async function readPassages(path: string, chunkWords = 100): Promise<ReadReport> {
+export function newTally(): ReadTally {
+  return { lines: 0, duplicates: 0, skipped: [] };
+}
+
+/** The passages of a JSONL corpus, streamed; `tally` is filled in as lines are read. */
+export async function* streamPassages(path: string, chunkWords: number, tally: ReadTally, onBytes?: (bytes: number) => void): AsyncGenerator<Document> {
   const collector = new PassageCollector(chunkWords);
-  const report = { lines: 0, skipped: [] as ReadReport['skipped'] };
-  const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
+  const stream = createReadStream(path, 'utf8');
+  let bytes = 0;
+  if (onBytes) stream.on('data', (chunk) => onBytes((bytes += Buffer.byteLength(chunk))));
+  const lines = createInterface({ input: stream, crlfDelay: Infinity });
   for await (const raw of lines) {
-    const line = ++report.lines;
+    const line = ++tally.lines;
     if (!raw.trim()) continue;
     const json = parseJsonLine(raw, MAX_SOURCE_LINE_CHARS);
-    if ('error' in json) {
-      report.skipped.push({ line, reason: json.error });
-      continue;
-    }
-    const found = passagesOf(json.value);
+    const found = 'error' in json ? json.error : passagesOf(json.value);
     if (typeof found === 'string') {
-      report.skipped.push({ line, reason: found });
+      tally.skipped.push({ line, reason: found });
       continue;
     }
-    for (const { title, text } of found) collector.add(title, text);
+    for (const { title, text } of found) yield* collector.add(title, text);
+    tally.duplicates = collector.duplicates;
   }
-  return { ...report, documents: collector.documents, duplicates: collector.duplicates };
 }
 
-export interface DumpReport {
-  documents: Document[];
-  duplicates: number;
-  stats: DumpStats;
+/** A whole (small) JSONL corpus in memory: for tests, benchmarks and the demo's question checks. */
+export async function readPassages(path: string, chunkWords = 100): Promise<ReadReport> {
+  const tally = newTally();
+  const documents: Document[] = [];
+  for await (const document of streamPassages(path, chunkWords, tally)) documents.push(document);
+  return { ...tally, documents };
 }
 
-/** A Wikipedia XML dump (`.xml` or `.xml.bz2`), its articles chunked into passages. */
-export async function readWikipediaPassages(path: string, chunkWords: number, options: DumpOptions = {}): Promise<DumpReport> {
+/** A Wikipedia XML dump (`.xml` or `.xml.bz2`), its articles chunked into passages, streamed; the
+ * dump's statistics are the generator's return value. */
+export async function* streamWikipediaPassages(path: string, chunkWords: number, options: DumpOptions = {}): AsyncGenerator<Document, { stats: DumpStats; duplicates: number }> {
   const collector = new PassageCollector(chunkWords);
   const dump = readWikipediaDump(path, options);
   for (;;) {
     const next = await dump.next();
-    if (next.done) return { documents: collector.documents, duplicates: collector.duplicates, stats: next.value };
-    collector.add(next.value.title, next.value.text);
+    if (next.done) return { stats: next.value, duplicates: collector.duplicates };
+    yield* collector.add(next.value.title, next.value.text);
   }
 }
 
@@ -118,11 +130,12 @@ export async function readHotpotJson(path: string, questions: number, chunkWords
   }
   if (!Array.isArray(items)) throw new Error(`${path} is not a HotpotQA file (expected a JSON array)`);
   const collector = new PassageCollector(chunkWords);
+  const documents: Document[] = [];
   const skipped: ReadReport['skipped'] = [];
   items.slice(0, questions).forEach((item, i) => {
     const parsed = HotpotItem.safeParse(item);
     if (!parsed.success) return void skipped.push({ line: i + 1, reason: 'not a HotpotQA question with context' });
-    for (const [title, sentences] of parsed.data.context) if (sentences.join('').trim()) collector.add(title, sentences.join(''));
+    for (const [title, sentences] of parsed.data.context) if (sentences.join('').trim()) documents.push(...collector.add(title, sentences.join('')));
   });
-  return { documents: collector.documents, lines: Math.min(items.length, questions), duplicates: collector.duplicates, skipped };
+  return { documents, lines: Math.min(items.length, questions), duplicates: collector.duplicates, skipped };
 }

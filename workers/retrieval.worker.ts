@@ -17,8 +17,9 @@ import type { Passage } from '../src/core/retriever.ts';
 import { TransformersEmbedder, type TransformersEmbedderOptions } from '../src/embedders/transformers.ts';
 import { UseLiteEmbedder } from '../src/embedders/use-lite.ts';
 import { fetchNetworkFirst, openShardCache } from '../src/retrieval/cache-storage.ts';
-import { ShardedIndex, type OpenProgress, type RetrievalMode } from '../src/retrieval/sharded-index.ts';
+import { ShardedIndex, type IndexMemory, type OpenProgress, type RetrievalMode } from '../src/retrieval/sharded-index.ts';
 import { shardSource } from '../src/retrieval/shard-source.ts';
+import { rangeSource } from '../src/retrieval/range-source.ts';
 
 export interface OpenRequest {
   manifestUrl: string;
@@ -33,15 +34,24 @@ export interface OpenRequest {
 export interface IndexInfo {
   name: string;
   passages: number;
+  /** All its files' bytes. */
+  bytes: number;
   modes: RetrievalMode[];
   embedder: string | null;
   denseUnavailable: string | null;
+}
+
+export interface RetrievalStats {
+  memory: IndexMemory | null;
+  /** Range bytes read since the worker started, from the network and from the Cache API. */
+  fetched: { network: number; cache: number };
 }
 
 const MANIFEST_MAX_BYTES = 1_000_000;
 
 let index: ShardedIndex | null = null;
 let latestTicket = 0;
+const fetched = { network: 0, cache: 0 };
 
 async function loadEmbedder(spec: EmbedderSpec, request: OpenRequest, onProgress: (progress: OpenProgress) => void): Promise<Embedder> {
   if (spec.kind === 'transformers') return loadTransformers(spec, request, onProgress);
@@ -111,13 +121,16 @@ async function openIndex(request: OpenRequest, onProgress: (progress: OpenProgre
       return null;
     });
   }
-  const fetchShard = shardSource({ base: new URL('.', request.manifestUrl), cache: await openShardCache() });
-  const opened = await ShardedIndex.open(manifest, { fetchShard, embedder, ...(embedderError && { embedderError }), onProgress, ...(request.passageBudgetBytes !== undefined && { passageBudgetBytes: request.passageBudgetBytes }) });
+  const base = new URL('.', request.manifestUrl);
+  const cache = await openShardCache();
+  const fetchShard = shardSource({ base, cache });
+  const fetchRange = rangeSource({ base, cache, onFetched: (bytes, fromCache) => (fromCache ? (fetched.cache += bytes) : (fetched.network += bytes)) });
+  const opened = await ShardedIndex.open(manifest, { fetchShard, fetchRange, embedder, ...(embedderError && { embedderError }), onProgress, ...(request.passageBudgetBytes !== undefined && { passageBudgetBytes: request.passageBudgetBytes }) });
   if (mine !== opens) await opened.dispose();
   superseded(mine);
   await index?.dispose();
   index = opened;
-  return { name: manifest.name, passages: opened.size, modes: opened.modes, embedder: embedder?.id ?? null, denseUnavailable: opened.denseUnavailable };
+  return { name: manifest.name, passages: opened.size, bytes: opened.bytes, modes: opened.modes, embedder: embedder?.id ?? null, denseUnavailable: opened.denseUnavailable };
 }
 
 const api = {
@@ -140,8 +153,14 @@ const api = {
     latestTicket = Math.max(latestTicket, ticket);
   },
 
-  async prefetch(onProgress: (progress: OpenProgress) => void): Promise<void> {
-    await index?.prefetch(onProgress);
+  /** Whether the whole index was copied for offline use (false: too large, only what is searched is kept). */
+  async prefetch(onProgress: (progress: OpenProgress) => void): Promise<boolean> {
+    return (await index?.prefetch(onProgress)) ?? false;
+  },
+
+  /** What the open index holds in memory and what this worker has fetched. */
+  stats(): RetrievalStats {
+    return { memory: index?.memory ?? null, fetched: { ...fetched } };
   },
 
   /** Frees the passage texts held in memory (the page is under memory pressure); returns the bytes

@@ -10,23 +10,21 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { fileFetch } from '../../index-builder/file-fetch.ts';
+import { openIndexFolder, readManifest } from '../../index-builder/open-folder.ts';
 import { loadEmbedder, type EmbedderChoice } from '../../index-builder/embedders.ts';
 import { terminalProgress } from '../../index-builder/progress.ts';
 import { DEFAULT_FILTER, filterTraces, sftJsonl } from '../core/asp-filter.ts';
 import { failureOf, finishedIds, runBenchmark, summarize, type QuestionResult } from '../core/benchmark.ts';
 import { parseDataset } from '../core/datasets.ts';
 import { errorMessage } from '../core/error-message.ts';
-import { parseManifest, type EmbedderSpec } from '../core/index-manifest.ts';
+import type { EmbedderSpec } from '../core/index-manifest.ts';
 import { failingRetriever } from '../core/noise.ts';
 import { alwaysSearch, noSearch } from '../core/policy.ts';
 import type { Retriever } from '../core/retriever.ts';
 import { resultsCsv, resultsJson, tracesJsonl } from '../core/export.ts';
 import { OpenAiEngine } from '../engines/openai.ts';
-import { RETRIEVAL_MODES, ShardedIndex, type RetrievalMode } from '../retrieval/sharded-index.ts';
-import { shardSource } from '../retrieval/shard-source.ts';
+import { RETRIEVAL_MODES, type RetrievalMode } from '../retrieval/sharded-index.ts';
 
 const OPTIONS = {
   dataset: { type: 'string' },
@@ -82,11 +80,10 @@ function embedderChoice(spec: EmbedderSpec, modelDir: string | undefined): Embed
 }
 
 async function openRetriever(settings: Settings, modelDir: string | undefined): Promise<{ retriever: Retriever; close: () => Promise<void> }> {
-  const manifestPath = join(settings.index, 'manifest.json');
-  if (!existsSync(manifestPath)) throw new Error(`no index at ${settings.index} (build one with npm run build-index)`);
-  const manifest = parseManifest(JSON.parse(readFileSync(manifestPath, 'utf8')));
+  if (!existsSync(join(settings.index, 'manifest.json'))) throw new Error(`no index at ${settings.index} (build one with npm run build-index)`);
+  const manifest = readManifest(settings.index);
   const embedder = settings.retrieval !== 'lexical' && manifest.vectors ? await loadEmbedder(embedderChoice(manifest.vectors.embedder, modelDir)) : null;
-  const index = await ShardedIndex.open(manifest, { fetchShard: shardSource({ base: pathToFileURL(`${settings.index}/`), fetch: fileFetch }), embedder: embedder?.instance ?? null });
+  const index = await openIndexFolder(settings.index, { embedder: embedder?.instance ?? null });
   if (!index.modes.includes(settings.retrieval)) throw new Error(`${settings.retrieval} retrieval is not available for this index: ${index.denseUnavailable ?? ''}`);
   const base: Retriever = { search: (query, k) => index.search(query, { mode: settings.retrieval as RetrievalMode, k }) };
   return { retriever: settings.noise > 0 ? failingRetriever(base, settings.noise) : base, close: async () => embedder?.instance.dispose() };

@@ -1,12 +1,14 @@
 /**
  * The index manifest: what the builder wrote and the app loads. It is fetched over the network and
  * cached, so it is parsed as untrusted input: file names cannot leave the index folder, sizes are
- * bounded, and the shards must cover the corpus's rows exactly once, in order.
+ * bounded, and vector shards must cover the corpus's rows exactly once, in order.
  */
 import { z } from 'zod';
 
 export const INDEX_FORMAT = 'sdg-index';
-export const INDEX_VERSION = 1;
+/** Version 2: the lazy lexical index (term dictionary pages and block-encoded postings fetched by range)
+ * and gzip passage blocks. Version 1 (one MiniSearch JSON loaded whole) is refused with how to rebuild. */
+export const INDEX_VERSION = 2;
 
 /** The largest shard a builder may write; loaders refuse bigger ones before fetching them. */
 export const MAX_SHARD_BYTES = 64 * 1024 * 1024;
@@ -35,30 +37,55 @@ export const EmbedderSpec = z.object({
 });
 export type EmbedderSpec = z.infer<typeof EmbedderSpec>;
 
+/** The lexical index: `dictionary` (a line per term page) is fetched on open; pages and posting lists
+ * are ranges of `files`, fetched when a query needs them. */
+export const LexicalSpec = z.object({
+  format: z.literal('sdg-bm25'),
+  /** The tokenizer the builder used; a query must be cut by the same one. */
+  tokenizer: z.string().min(1).max(100),
+  k1: z.number().positive().max(10),
+  b: z.number().min(0).max(1),
+  /** Integer impacts per unit of BM25 score. */
+  impactScale: z.number().positive().finite(),
+  terms: Count,
+  dictionary: ShardFile,
+  files: z.array(ShardFile).min(1).max(10_000),
+});
+export type LexicalSpec = z.infer<typeof LexicalSpec>;
+
+/** Passage texts in gzip blocks of `rowsPerBlock` rows, ranges of `files` that `table` lists. */
+export const PassagesSpec = z.object({
+  count: Count.min(1),
+  encoding: z.literal('json-gzip-blocks'),
+  rowsPerBlock: z.number().int().min(1).max(100_000),
+  table: ShardFile,
+  files: z.array(ShardFile).min(1).max(100_000),
+});
+export type PassagesSpec = z.infer<typeof PassagesSpec>;
+
 export const IndexManifest = z
   .object({
     format: z.literal(INDEX_FORMAT),
     version: z.literal(INDEX_VERSION),
     name: z.string().min(1).max(200),
     source: z.object({
-      kind: z.enum(['jsonl', 'hotpotqa-json', 'wikipedia-dump']),
+      kind: z.enum(['jsonl', 'hotpotqa-json', 'hotpotqa-abstracts', 'wikipedia-dump']),
       file: z.string().max(1_000),
       sha256: Sha256,
     }),
     /** Identifies the builder's output format and settings: a different key means the index is stale. */
     builder: z.string().min(1).max(200),
-    passages: z.object({ count: Count.min(1), shards: z.array(RowShard).min(1) }),
-    lexical: z.object({ library: z.literal('minisearch'), shards: z.array(ShardFile).min(1) }),
+    passages: PassagesSpec,
+    lexical: LexicalSpec,
     vectors: z
       .object({ embedder: EmbedderSpec, encoding: z.literal('int8'), shards: z.array(RowShard).min(1) })
       .nullable(),
   })
   .superRefine((manifest, ctx) => {
-    const count = manifest.passages.count;
-    const problems = [coverage('passages', manifest.passages.shards, count), manifest.vectors && coverage('vectors', manifest.vectors.shards, count)];
-    for (const message of problems) if (message) ctx.addIssue({ code: 'custom', message });
     const vectors = manifest.vectors;
     if (!vectors) return;
+    const problem = coverage('vectors', vectors.shards, manifest.passages.count);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
     for (const shard of vectors.shards) {
       if (shard.bytes !== vectorShardBytes(shard.count, vectors.embedder.dimension)) {
         ctx.addIssue({ code: 'custom', message: `vector shard ${shard.path} has ${shard.bytes} bytes, expected ${vectorShardBytes(shard.count, vectors.embedder.dimension)}` });
@@ -81,10 +108,29 @@ function coverage(kind: string, shards: readonly RowShard[], count: number): str
   return next === count ? null : `${kind} shards hold ${next} rows, the manifest says ${count}`;
 }
 
-/** Parses a manifest, or throws an Error listing what is wrong with it. */
+/** Every file of the index: what a full offline copy holds. */
+export function indexFiles(manifest: IndexManifest): ShardFile[] {
+  const { passages, lexical, vectors } = manifest;
+  return [passages.table, ...passages.files, lexical.dictionary, ...lexical.files, ...(vectors?.shards ?? [])];
+}
+
+export const sumBytes = (files: readonly ShardFile[]) => files.reduce((sum, f) => sum + f.bytes, 0);
+
+/** Parses a manifest, or throws an Error listing what is wrong with it (for an index of an older
+ * format: how to rebuild it). */
 export function parseManifest(value: unknown): IndexManifest {
+  const older = olderFormat(value);
+  if (older) throw new Error(older);
   const parsed = IndexManifest.safeParse(value);
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || 'manifest'}: ${i.message}`);
   throw new Error(`not a valid index manifest: ${issues.join('; ')}`);
+}
+
+function olderFormat(value: unknown): string | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const { format, version, source } = value as { format?: unknown; version?: unknown; source?: { file?: unknown } };
+  if (format !== INDEX_FORMAT || typeof version !== 'number' || version >= INDEX_VERSION) return null;
+  const file = typeof source?.file === 'string' && /^[\w.,() -]{1,200}$/.test(source.file) ? source.file : '<its source file>';
+  return `this index was built in format ${version}, which this app no longer reads (it loaded the whole lexical index before the first query): rebuild it with npm run build-index -- --input ${file} --out <its folder>`;
 }

@@ -1,56 +1,101 @@
 /**
- * The lexical (BM25) index over a corpus's rows, through MiniSearch. The builder serialises it into
- * the index's lexical shards; the retrieval worker loads it back with the same options.
+ * The lexical (BM25) index at run time, lazy: on open it holds only the term dictionary's page lines; a
+ * query fetches the dictionary pages its terms fall in and those terms' posting lists, and nothing else.
+ * Both are kept under one byte budget, least recently used dropped first, so memory does not grow with
+ * the corpus. Ranking is exact top-k BM25 (maxscore.ts) over the index's integer impacts.
  */
-import MiniSearch, { type Options } from 'minisearch';
-import type { DenseHit } from './dense-index.ts';
+import type { LexicalSpec } from '../core/index-manifest.ts';
+import type { FetchFileRange } from './byte-codec.ts';
+import { queryTerms } from './bm25.ts';
+import { ByteLru } from './byte-lru.ts';
+import { topK, type WeightedCursor } from './maxscore.ts';
+import { PostingCursor } from './postings.ts';
+import { decodeDictionary, decodePage, pageOf, type PageLine, type TermEntry } from './term-dictionary.ts';
+import { TOKENIZER_ID } from './tokenizer.ts';
 
-export interface LexicalDocument {
-  title: string;
-  text: string;
-}
+/** Distinct query terms looked up, first come first kept: bounds a 1,000-word query's fetches. */
+export const MAX_QUERY_TERMS = 64;
 
-interface Row extends LexicalDocument {
+/** Dictionary pages and posting lists held: what a few hundred queries of common words fetch at 1M
+ * passages (npm run bench:scale). */
+export const DEFAULT_LEXICAL_BUDGET_BYTES = 48 * 1024 * 1024;
+
+/** A decoded page's Map of entries costs about three times its bytes in V8. */
+const PAGE_MEMORY_FACTOR = 3;
+
+export interface LexicalHit {
   row: number;
+  /** BM25, as the quantised impacts add up to it. */
+  score: number;
 }
-
-const OPTIONS: Options<Row> = {
-  idField: 'row',
-  fields: ['title', 'text'],
-  searchOptions: { boost: { title: 2 }, prefix: false, fuzzy: false, combineWith: 'OR' },
-};
 
 export class LexicalIndex {
-  private constructor(private readonly index: MiniSearch<Row>) {}
+  private readonly pages: ByteLru<number, Map<string, TermEntry>>;
+  private readonly postings: ByteLru<string, Uint8Array>;
 
-  /** Row numbers are the documents' positions in `documents`. */
-  static build(documents: readonly LexicalDocument[]): LexicalIndex {
-    const index = new MiniSearch<Row>(OPTIONS);
-    index.addAll(documents.map(({ title, text }, row) => ({ row, title, text })));
-    return new LexicalIndex(index);
+  private constructor(
+    private readonly spec: LexicalSpec,
+    private readonly rows: number,
+    private readonly lines: PageLine[],
+    private readonly fetchRange: FetchFileRange,
+    budgetBytes: number,
+  ) {
+    // One budget, split: pages are few and small, posting lists many and large.
+    this.pages = new ByteLru(budgetBytes / 4);
+    this.postings = new ByteLru((budgetBytes * 3) / 4);
   }
 
-  static fromJSON(json: string): LexicalIndex {
-    try {
-      return new LexicalIndex(MiniSearch.loadJSON<Row>(json, OPTIONS));
-    } catch (error) {
-      throw new Error(`the lexical index cannot be read: ${error instanceof Error ? error.message : String(error)}`);
+  /** `dictionary` is the dictionary file's bytes, already checked against the manifest. */
+  static open(spec: LexicalSpec, rows: number, dictionary: Uint8Array, fetchRange: FetchFileRange, budgetBytes = DEFAULT_LEXICAL_BUDGET_BYTES): LexicalIndex {
+    if (spec.tokenizer !== TOKENIZER_ID) throw new Error(`the index was cut into words by ${spec.tokenizer}, this app cuts queries by ${TOKENIZER_ID}: rebuild the index`);
+    return new LexicalIndex(spec, rows, decodeDictionary(dictionary, spec.files.length, `the term dictionary ${spec.dictionary.path}`), fetchRange, budgetBytes);
+  }
+
+  get memoryBytes(): number {
+    return this.pages.bytes + this.postings.bytes;
+  }
+
+  /** Drops the pages and posting lists held; returns the bytes freed. */
+  clear(): number {
+    return this.pages.clear() + this.postings.clear();
+  }
+
+  /** Fetches every page and posting list once (so the range source caches them), keeping none. */
+  async fetchAll(onPage?: (done: number, total: number) => void): Promise<void> {
+    for (const [i, line] of this.lines.entries()) {
+      const entries = decodePage(await this.fetchRange(line.range), this.spec.files.length, `term dictionary page ${i}`);
+      for (const { postings } of entries.values()) if (!(postings instanceof Uint8Array)) await this.fetchRange(postings);
+      onPage?.(i + 1, this.lines.length);
     }
   }
 
-  toJSON(): string {
-    return JSON.stringify(this.index);
+  async search(query: string, k: number): Promise<LexicalHit[]> {
+    const weights = queryTerms(query, MAX_QUERY_TERMS);
+    if (k <= 0 || weights.size === 0) return [];
+    const found = await Promise.all([...weights].map(async ([term, weight]) => ({ term, weight, entry: await this.entry(term) })));
+    const cursors: WeightedCursor[] = await Promise.all(
+      found.flatMap(({ term, weight, entry }) => (entry ? [this.cursor(term, entry).then((cursor) => ({ cursor, weight }))] : [])),
+    );
+    return topK(cursors, k).map(({ row, score }) => ({ row, score: score / this.spec.impactScale }));
   }
 
-  get size(): number {
-    return this.index.documentCount;
+  private async entry(term: string): Promise<TermEntry | undefined> {
+    const page = pageOf(this.lines, term);
+    const line = this.lines[page];
+    if (!line) return undefined;
+    const entries = await this.pages.get(page, async () => {
+      const bytes = await this.fetchRange(line.range);
+      return { value: decodePage(bytes, this.spec.files.length, `term dictionary page ${page}`), bytes: bytes.byteLength * PAGE_MEMORY_FACTOR };
+    });
+    return entries.get(term);
   }
 
-  search(query: string, k: number): DenseHit[] {
-    if (k <= 0) return [];
-    return this.index
-      .search(query)
-      .slice(0, k)
-      .map((hit) => ({ row: Number(hit.id), score: hit.score }));
+  private async cursor(term: string, entry: TermEntry): Promise<PostingCursor> {
+    const { postings } = entry;
+    const bytes = postings instanceof Uint8Array ? postings : await this.postings.get(term, async () => {
+      const value = await this.fetchRange(postings);
+      return { value, bytes: value.byteLength };
+    });
+    return new PostingCursor(bytes, entry.df, entry.maxImpact, this.rows, `the posting list of '${term}'`);
   }
 }

@@ -4,7 +4,7 @@
  */
 import * as Comlink from 'comlink';
 import type { Passage, Retriever } from '../core/retriever.ts';
-import type { IndexInfo, OpenRequest, RetrievalWorkerApi } from '../../workers/retrieval.worker.ts';
+import type { IndexInfo, OpenRequest, RetrievalStats, RetrievalWorkerApi } from '../../workers/retrieval.worker.ts';
 import type { OpenProgress, RetrievalMode } from './sharded-index.ts';
 
 const READY_TIMEOUT_MS = 30_000;
@@ -80,7 +80,12 @@ export class RetrievalClient implements Retriever {
     return this.call(this.api.trim());
   }
 
-  prefetch(onProgress: (progress: OpenProgress) => void): Promise<void> {
+  stats(): Promise<RetrievalStats> {
+    return this.call(this.api.stats());
+  }
+
+  /** Copies the open index for offline use; false when it is too large to copy whole. */
+  prefetch(onProgress: (progress: OpenProgress) => void): Promise<boolean> {
     return this.call(this.api.prefetch(Comlink.proxy(onProgress)));
   }
 

@@ -1,17 +1,20 @@
 /**
- * A built index, opened from its manifest: the lexical index and the vectors are loaded up front (every
- * search needs them), passage texts shard by shard when a hit first lands in one, kept under a byte
- * budget (passage-shards.ts). Pure TypeScript: the retrieval worker runs it in the browser, the
- * benchmarks and tests in Node.
+ * A built index, opened from its manifest. On open only small metadata is fetched (the term dictionary's
+ * page lines, the passage table) and, for an index with vectors, the vectors; a query then fetches the
+ * dictionary pages and posting lists of its terms and the passage blocks of its hits, each range verified
+ * by its checksum and kept under a byte budget. Pure TypeScript: the retrieval worker runs it in the
+ * browser, the search CLI, benchmarks and tests in Node.
  */
 import type { Embedder } from '../core/embedder.ts';
-import type { IndexManifest, ShardFile } from '../core/index-manifest.ts';
+import { indexFiles, sumBytes, type IndexManifest, type ShardFile } from '../core/index-manifest.ts';
 import { RETRIEVAL_MODES, type Document, type Passage, type RetrievalMode } from '../core/retriever.ts';
+import type { FetchFileRange } from './byte-codec.ts';
 import { FlatInt8Index } from './flat-index.ts';
 import { reciprocalRankFusion, type RankedRow } from './fusion.ts';
-import { LexicalIndex } from './lexical-index.ts';
-import { PassageShards } from './passage-shards.ts';
-import { decodeVectorShard, joinBytes } from './shard-codec.ts';
+import { DEFAULT_LEXICAL_BUDGET_BYTES, LexicalIndex } from './lexical-index.ts';
+import { decodePassageTable, PassageStore } from './passage-store.ts';
+import type { FetchRange } from './range-source.ts';
+import { decodeVectorShard } from './shard-codec.ts';
 import type { FetchShard } from './shard-source.ts';
 
 export { RETRIEVAL_MODES, type RetrievalMode };
@@ -23,22 +26,27 @@ export interface OpenProgress {
 }
 
 export interface OpenOptions {
+  /** Whole files: the dictionary, the passage table, vector shards. */
   fetchShard: FetchShard;
+  /** Checksummed ranges of the lexical and passage files. */
+  fetchRange: FetchRange;
   /** Must be the embedder the vectors were built with; without it only lexical search is offered. */
   embedder: Embedder | null;
   /** Why the embedder could not be loaded, shown to the user instead of dense search. */
   embedderError?: string;
   onProgress?: (progress: OpenProgress) => void;
-  /** Bytes of passage shards kept decoded in memory; the least recently used beyond it are dropped
-   * (DEFAULT_PASSAGE_BUDGET_BYTES when absent; Infinity keeps every shard). */
+  /** Bytes of passage blocks kept decoded in memory (DEFAULT_PASSAGE_BUDGET_BYTES when absent). */
   passageBudgetBytes?: number;
+  /** Bytes of dictionary pages and posting lists kept (DEFAULT_LEXICAL_BUDGET_BYTES when absent). */
+  lexicalBudgetBytes?: number;
 }
 
-/** What the index holds in memory beyond the lexical index's objects. */
+/** What the index holds in memory. */
 export interface IndexMemory {
   /** The vectors' bytes (in wasm memory with the SIMD kernel). */
   vectorBytes: number;
-  passageShards: number;
+  lexicalBytes: number;
+  passageBlocks: number;
   passageBytes: number;
   passageBudgetBytes: number;
 }
@@ -57,6 +65,10 @@ export class StaleQueryError extends Error {
   }
 }
 
+/** A whole offline copy is made of indexes up to this size: the demo's 3 MB, a 100k-passage index's
+ * 45 MB; a Wikipedia-sized one (431 MB at 1M passages) would fill a browser's quota for little use. */
+export const OFFLINE_COPY_MAX_BYTES = 256 * 1024 * 1024;
+
 /** Candidates drawn from each list before fusion: enough that a passage ranked low by one method but
  * high by the other can still make the top k. */
 const FUSION_DEPTH = 4;
@@ -64,8 +76,7 @@ const FUSION_DEPTH = 4;
 export class ShardedIndex {
   private constructor(
     readonly manifest: IndexManifest,
-    private readonly fetchShard: FetchShard,
-    private readonly passages: PassageShards,
+    private readonly passages: PassageStore,
     private readonly lexical: LexicalIndex,
     private readonly dense: { index: FlatInt8Index; embedder: Embedder } | null,
     /** Why dense and hybrid search are off, when they are. */
@@ -73,13 +84,13 @@ export class ShardedIndex {
   ) {}
 
   static async open(manifest: IndexManifest, options: OpenOptions): Promise<ShardedIndex> {
-    const passages = new PassageShards(manifest.passages.shards, options.fetchShard, options.passageBudgetBytes);
-    const vectors = manifest.vectors;
+    const { passages, lexical: spec, vectors } = manifest;
     const unavailable = denseProblem(manifest, options.embedder, options.embedderError);
-    const eager = [...manifest.lexical.shards, ...(vectors && !unavailable ? vectors.shards : [])];
+    const eager = [spec.dictionary, passages.table, ...(vectors && !unavailable ? vectors.shards : [])];
     const fetchAll = progressTracker(options, eager);
-    const lexical = LexicalIndex.fromJSON(new TextDecoder().decode(joinBytes(await fetchAll(manifest.lexical.shards))));
-    if (lexical.size !== manifest.passages.count) throw new Error(`the lexical index holds ${lexical.size} passages, the manifest says ${manifest.passages.count}`);
+    const [dictionary, table] = await fetchAll([spec.dictionary, passages.table]);
+    const lexical = LexicalIndex.open(spec, passages.count, dictionary ?? new Uint8Array(0), inFiles(spec.files, options.fetchRange), options.lexicalBudgetBytes ?? DEFAULT_LEXICAL_BUDGET_BYTES);
+    const store = new PassageStore(decodePassageTable(table ?? new Uint8Array(0), passages.files.length, passages.count, `the passage table ${passages.table.path}`), inFiles(passages.files, options.fetchRange), options.passageBudgetBytes);
     let dense: { index: FlatInt8Index; embedder: Embedder } | null = null;
     if (vectors && options.embedder && !unavailable) {
       const index = new FlatInt8Index(vectors.embedder.dimension);
@@ -87,7 +98,7 @@ export class ShardedIndex {
       vectors.shards.forEach((shard, i) => index.add(decodeVectorShard(shards[i] ?? new Uint8Array(0), shard.count, vectors.embedder.dimension)));
       dense = { index, embedder: options.embedder };
     }
-    return new ShardedIndex(manifest, options.fetchShard, passages, lexical, dense, unavailable);
+    return new ShardedIndex(manifest, store, lexical, dense, unavailable);
   }
 
   get size(): number {
@@ -104,7 +115,7 @@ export class ShardedIndex {
     await checkStale(options.isStale);
     const ranked = await this.rank(query, options.mode, k, options.isStale);
     await checkStale(options.isStale);
-    const documents = await this.documents(ranked.map((hit) => hit.row));
+    const documents = await this.passages.documents(ranked.map((hit) => hit.row));
     return ranked.map((hit, i) => ({ ...(documents[i] as Document), score: hit.score }));
   }
 
@@ -114,29 +125,32 @@ export class ShardedIndex {
   }
 
   get memory(): IndexMemory {
-    return { vectorBytes: this.dense?.index.memoryBytes ?? 0, passageShards: this.passages.count, passageBytes: this.passages.bytes, passageBudgetBytes: this.passages.budgetBytes };
+    const passages = this.passages.memory;
+    return { vectorBytes: this.dense?.index.memoryBytes ?? 0, lexicalBytes: this.lexical.memoryBytes, passageBlocks: passages.blocks, passageBytes: passages.bytes, passageBudgetBytes: passages.budgetBytes };
   }
 
-  /** Drops every passage shard held in memory (a hit in one fetches it again); returns the bytes freed. */
+  /** Drops the passage blocks and lexical pages held in memory (a query fetches what it needs again,
+   * from the cache when it is there); returns the bytes freed. */
   evictPassages(): number {
-    return this.passages.clear();
+    return this.passages.clear() + this.lexical.clear();
+  }
+
+  /** The bytes of all its files: what a full offline copy takes. */
+  get bytes(): number {
+    return sumBytes(indexFiles(this.manifest));
   }
 
   /**
-   * Fetches every passage shard through the shard source, so the index answers offline later (the
-   * Cache API keeps them). Shards are kept decoded only while they fit the memory budget; the rest are
-   * fetched, verified and let go.
+   * Fetches every range a query could need through the range source, so the index answers offline
+   * later (the Cache API keeps them); nothing is kept in memory. An index larger than `maxBytes` is
+   * left as it is (its searched parts are kept as they are fetched): returns whether it was copied.
    */
-  async prefetch(onProgress?: (progress: OpenProgress) => void): Promise<void> {
-    const shards = this.manifest.passages.shards;
-    const total = shards.reduce((sum, s) => sum + s.bytes, 0);
-    let done = 0;
-    for (const [i, shard] of shards.entries()) {
-      if (this.passages.has(i) || this.passages.fits(i)) await this.passages.get(i);
-      else await this.fetchShard(shard);
-      done += shard.bytes;
-      onProgress?.({ text: 'passages', loaded: done, total });
-    }
+  async prefetch(onProgress?: (progress: OpenProgress) => void, maxBytes = OFFLINE_COPY_MAX_BYTES): Promise<boolean> {
+    if (this.bytes > maxBytes) return false;
+    const total = this.passages.blockCount;
+    await this.passages.fetchAll((done) => onProgress?.({ text: 'passages', loaded: done, total }));
+    await this.lexical.fetchAll((done, all) => onProgress?.({ text: 'lexical index', loaded: done, total: all }));
+    return true;
   }
 
   private async rank(query: string, mode: RetrievalMode, k: number, isStale?: () => boolean): Promise<RankedRow[]> {
@@ -148,22 +162,18 @@ export class ShardedIndex {
     if (!vector) throw new Error('the embedder returned no vector for the query');
     if (mode === 'dense') return dense.index.search(vector, k);
     const depth = k * FUSION_DEPTH;
-    return reciprocalRankFusion([dense.index.search(vector, depth), this.lexical.search(query, depth)], k);
+    return reciprocalRankFusion([dense.index.search(vector, depth), await this.lexical.search(query, depth)], k);
   }
+}
 
-  /** Each shard asked for once, even when more shards than the budget holds share one result list. */
-  private async documents(rows: readonly number[]): Promise<Document[]> {
-    const shards = this.manifest.passages.shards;
-    const located = rows.map((row) => {
-      const index = shards.findIndex((s) => row >= s.first && row < s.first + s.count);
-      const shard = shards[index];
-      if (!shard) throw new Error(`row ${row} is outside the index`);
-      return { index, offset: row - shard.first };
-    });
-    const distinct = [...new Set(located.map((l) => l.index))];
-    const loaded = new Map(distinct.map((index) => [index, this.passages.get(index)]));
-    return Promise.all(located.map(async ({ index, offset }) => (await loaded.get(index))?.[offset] as Document));
-  }
+/** Ranges that name a file by its place in `files`, fetched by its name. */
+function inFiles(files: readonly ShardFile[], fetchRange: FetchRange): FetchFileRange {
+  return ({ file, offset, length, checksum }) => {
+    const shard = files[file];
+    if (!shard) return Promise.reject(new Error(`the index points at file ${file} of ${files.length}`));
+    if (offset + length > shard.bytes) return Promise.reject(new Error(`the index points past the end of ${shard.path}`));
+    return fetchRange({ path: shard.path, offset, length, checksum });
+  };
 }
 
 /**

@@ -8,6 +8,7 @@ import type { AgentDeps } from '../core/agent.ts';
 import { alwaysSearch } from '../core/policy.ts';
 import { agentConfig, runRetriever } from '../core/run-settings.ts';
 import { errorMessage } from '../core/error-message.ts';
+import { mb } from '../storage/quota.ts';
 import { etaSeconds, type ByteSample } from '../core/eta.ts';
 import { DEFAULT_CALL_TIMEOUT_MS, guardEngine } from '../core/engine-guard.ts';
 import { CATALOG_FILE, parseCatalog, type CatalogEntry } from '../core/index-catalog.ts';
@@ -159,9 +160,14 @@ export class Session {
       this.corpusState = { status: 'ready', label: `${info.name} · ${info.passages} passages` };
       // Passage texts load lazily; fetching the rest in the background makes the index work offline later.
       // A failure here (a full store, the network gone) costs only offline use: say so, keep searching.
-      retriever.prefetch(() => {}).catch((error: unknown) => {
-        if (current()) this.indexNotice = `The index works, but could not be kept for offline use: ${errorMessage(error)}`;
-      });
+      retriever.prefetch(() => {}).then(
+        (copied) => {
+          if (!copied && current()) this.indexNotice = `${info.name} is too large to keep whole for offline use (${mb(info.bytes)} MB): what you search is kept, the rest needs the network.`;
+        },
+        (error: unknown) => {
+          if (current()) this.indexNotice = `The index works, but could not be kept for offline use: ${errorMessage(error)}`;
+        },
+      );
     } catch (error) {
       settled = true;
       if (!current()) return;

@@ -16,12 +16,12 @@
 import type { ChatMessage } from '../../src/core/engine.ts';
 import { runAgent, type AgentConfig } from '../../src/core/agent.ts';
 import { adaptive, alwaysSearch, noSearch, type Policy } from '../../src/core/policy.ts';
-import type { Document, Passage, Retriever } from '../../src/core/retriever.ts';
+import type { Document, Retriever } from '../../src/core/retriever.ts';
 import { mean } from '../../src/core/stats.ts';
 import { DEFAULT_PASSAGE_TOKENS } from '../../src/core/prompts.ts';
 import { estimateTokens, trimToTokens } from '../../src/core/token-budget.ts';
-import { LexicalIndex } from '../../src/retrieval/lexical-index.ts';
 import { hotpotQuestions } from '../shared-data.ts';
+import { lexicalRetriever } from '../unit/helpers/lexical-retriever.ts';
 import { PlausibleEngine, type BenchQuestion, type EngineCall } from './plausible-engine.ts';
 import { loadQwen3Tokenizer, type Qwen3Tokenizer } from './qwen3-tokenizer.ts';
 
@@ -83,26 +83,25 @@ export async function agentTokensBench(options: { questions: number; log: (line:
   const lines = hotpotQuestions(Math.max(options.questions, CORPUS_QUESTIONS));
   const questions = lines.slice(0, options.questions).map((l) => ({ question: l.question_text, answer: l.answers_objects[0]?.spans[0] ?? '', goldTitles: l.contexts.filter((c) => c.is_supporting).map((c) => c.title) }));
   const documents = dedupe(lines.flatMap((l) => l.contexts.map((c) => ({ title: c.title, text: c.paragraph_text }))));
-  const retriever = bm25(documents);
-  options.log(`agent tokens: loading the Qwen3 tokenizer; ${questions.length} questions over ${documents.length} passages…`);
-  const tokenizer = await loadQwen3Tokenizer();
-  const rows: AgentTokenRow[] = [];
-  for (const config of configs(tokenizer)) {
-    options.log(`agent tokens: ${config.name}…`);
-    rows.push(await measureConfig(config, questions, retriever, tokenizer));
+  const retriever = await lexicalRetriever(documents);
+  try {
+    options.log(`agent tokens: loading the Qwen3 tokenizer; ${questions.length} questions over ${documents.length} passages…`);
+    const tokenizer = await loadQwen3Tokenizer();
+    const rows: AgentTokenRow[] = [];
+    for (const config of configs(tokenizer)) {
+      options.log(`agent tokens: ${config.name}…`);
+      rows.push(await measureConfig(config, questions, retriever, tokenizer));
+    }
+    return { rows, passages: passageCapStats(documents, tokenizer) };
+  } finally {
+    retriever.close();
   }
-  return { rows, passages: passageCapStats(documents, tokenizer) };
 }
 
 function dedupe(docs: { title: string; text: string }[]): Document[] {
   const seen = new Map<string, Document>();
   for (const d of docs) seen.set(`${d.title}\n${d.text}`, { id: String(seen.size), ...d });
   return [...seen.values()];
-}
-
-function bm25(documents: readonly Document[]): Retriever {
-  const index = LexicalIndex.build(documents);
-  return { search: async (query, k): Promise<Passage[]> => index.search(query, k).map(({ row, score }) => ({ ...(documents[row] as Document), score })) };
 }
 
 async function measureConfig(config: Config, questions: readonly BenchQuestion[], retriever: Retriever, tokenizer: Qwen3Tokenizer): Promise<AgentTokenRow> {

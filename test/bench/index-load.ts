@@ -1,26 +1,26 @@
 /**
  * The demo corpus as the app loads it: a lexical index built by the index builder (no embedder, so it
- * takes seconds), opened through the same checksum-verifying shard source and ShardedIndex the worker
- * uses. Measures bytes per passage, load time per MB of shards (read, SHA-256, decode) and recall@5 of
- * the gold paragraphs with BM25 (retrieval-quality.ts has the dense and hybrid rows; they need the
- * USE-lite demo index).
+ * takes seconds), opened from its folder through the same checksum-verifying shard and range sources and
+ * ShardedIndex the worker uses. Measures bytes per passage, the time to open the index and prefetch every
+ * range of it (read, SHA-256; dictionary pages decoded) per MB of files, and recall@5 of the gold
+ * paragraphs with BM25 (retrieval-quality.ts has the dense and hybrid rows; they need the USE-lite demo
+ * index).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { buildIndex } from '../../index-builder/build.ts';
-import { fileFetch } from '../../index-builder/file-fetch.ts';
+import { openIndexFolder } from '../../index-builder/open-folder.ts';
 import { readPassages } from '../../index-builder/sources.ts';
+import { indexFiles, sumBytes } from '../../src/core/index-manifest.ts';
 import { encodeVectorShard } from '../../src/retrieval/shard-codec.ts';
-import { ShardedIndex } from '../../src/retrieval/sharded-index.ts';
-import { shardSource } from '../../src/retrieval/shard-source.ts';
+import type { ShardedIndex } from '../../src/retrieval/sharded-index.ts';
 import { HOTPOT_PATH, hotpotQuestions } from '../shared-data.ts';
 
 export interface IndexLoadReport {
   passages: number;
   bytesPerPassage: { text: number; lexical: number; vectorsInt8: number };
-  /** Opening the index (lexical shards) and then loading every passage shard, per MB of shards. */
+  /** Opening the index and then prefetching every range of it (what offline use needs), per MB of files. */
   loadMsPerMB: number;
   shardMB: number;
   recallAt5Lexical: number;
@@ -37,17 +37,16 @@ export async function indexLoadBench(options: { questions: number; log: (line: s
     const { documents } = await readPassages(HOTPOT_PATH);
     const input = { name: 'bench', source: { kind: 'jsonl' as const, file: 'bench', sha256: '0'.repeat(64) }, documents, chunkWords: 100 };
     const { manifest } = await buildIndex(input, { outDir: dir, embedder: null, shardBytes: 2 * 1024 * 1024, cacheDir: join(dir, '.cache') });
-    const fetchShard = shardSource({ base: pathToFileURL(`${dir}/`), fetch: fileFetch });
     const started = performance.now();
-    const index = await ShardedIndex.open(manifest, { fetchShard, embedder: null });
+    const index = await openIndexFolder(dir);
     await index.prefetch();
     const loadMs = performance.now() - started;
-    const sum = (shards: readonly { bytes: number }[]) => shards.reduce((s, x) => s + x.bytes, 0);
-    const shardBytes = sum(manifest.passages.shards) + sum(manifest.lexical.shards);
+    const { passages, lexical } = manifest;
+    const shardBytes = sumBytes(indexFiles(manifest));
     options.log(`index load: recall@5 over ${options.questions} questions…`);
     return {
-      passages: manifest.passages.count,
-      bytesPerPassage: { text: sum(manifest.passages.shards) / manifest.passages.count, lexical: sum(manifest.lexical.shards) / manifest.passages.count, vectorsInt8: vectorBytesPerPassage() },
+      passages: passages.count,
+      bytesPerPassage: { text: sumBytes([passages.table, ...passages.files]) / passages.count, lexical: sumBytes([lexical.dictionary, ...lexical.files]) / passages.count, vectorsInt8: vectorBytesPerPassage() },
       loadMsPerMB: loadMs / (shardBytes / 1e6),
       shardMB: shardBytes / 1e6,
       recallAt5Lexical: await recallAt5(index, options.questions),

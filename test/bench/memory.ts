@@ -1,31 +1,31 @@
 /**
  * Worker memory per 100k passages: a synthetic index (100-word passages resampled from HotpotQA's
- * words, 384-d int8 vectors, BM25) written by the real index builder, then opened with ShardedIndex
- * through the checksum-verifying shard source, as the retrieval worker opens it, in a fresh Node process
- * started with --expose-gc, so its deltas hold nothing of the build. Split by part:
+ * words, 384-d int8 vectors, BM25) written by the real index builder, then opened from its folder
+ * through the checksum-verifying shard and range sources, as the retrieval worker opens it, in a fresh
+ * Node process started with --expose-gc, so its deltas hold nothing of the build. Split by part:
  * - vectors: bytes of WebAssembly.Memory the SIMD kernel allocated (outside the JS heap);
- * - BM25: JS heap growth while opening (MiniSearch's objects; the vectors are in wasm memory);
- * - passage texts: JS heap growth when every passage shard is loaded (budget lifted), and after trim;
- * - total: RSS growth after all of it, and the process's peak RSS growth (the lexical JSON and its
- *   parse are transient on top).
+ * - open: JS heap growth while opening and answering one hybrid query (the term dictionary's page
+ *   lines, the passage table, and what the query fetched: its pages, posting lists and passage blocks;
+ *   the vectors are in wasm memory);
+ * - passage texts: JS heap growth when every passage block is held (budget lifted), and after trim
+ *   (which also drops the lexical pages);
+ * - total: RSS growth after all of it, and the process's peak RSS growth.
  * The query embedder's own model is not counted (USE-lite's weights are the same at any index size).
  *
  *   npx tsx test/bench/memory.ts [--passages 100000]
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
-import { buildIndex, MANIFEST_FILE } from '../../index-builder/build.ts';
-import { fileFetch } from '../../index-builder/file-fetch.ts';
+import { buildIndex } from '../../index-builder/build.ts';
+import { openIndexFolder, readManifest } from '../../index-builder/open-folder.ts';
 import type { Embedder } from '../../src/core/embedder.ts';
-import { parseManifest, type EmbedderSpec } from '../../src/core/index-manifest.ts';
+import { sumBytes, type EmbedderSpec } from '../../src/core/index-manifest.ts';
 import { seededRandom } from '../../src/core/noise.ts';
 import type { Document } from '../../src/core/retriever.ts';
-import { ShardedIndex } from '../../src/retrieval/sharded-index.ts';
-import { shardSource } from '../../src/retrieval/shard-source.ts';
 import { normalize } from '../../src/retrieval/vectors.ts';
 import { hotpotQuestions } from '../shared-data.ts';
 
@@ -41,9 +41,12 @@ interface Measured {
   wasmBytes: number;
   vectorIndexBytes: number;
   lexicalHeap: number;
+  /** What the lexical index counts against its budget after the first query. */
+  lexicalBytes: number;
   openRss: number;
   passageHeap: number;
-  passageShardBytes: number;
+  /** What the passage budget counts for every block held: their inflated bytes. */
+  passageBudgetBytes: number;
   trimmedHeap: number;
   totalRss: number;
   peakRss: number;
@@ -54,18 +57,22 @@ export interface MemoryReport {
   dimension: number;
   /** Whether the measuring process could collect garbage before each reading (else: settled only). */
   gc: boolean;
+  /** The index's files on disk. */
   shardMB: { passages: number; lexical: number; vectors: number };
   /** Every figure in MB per 100k passages. */
   per100kMB: {
     vectorsWasm: number;
+    /** Heap growth opening the index and answering one query. */
     lexicalHeap: number;
     passageTextsHeap: number;
     passageTextsAfterTrim: number;
     totalRss: number;
     peakRss: number;
   };
-  /** JS heap per byte of passage shard: what the passage budget (counted in shard bytes) costs in heap. */
-  passageHeapPerShardByte: number;
+  /** JS heap per byte the passage budget counts (inflated block bytes): what the budget costs in heap. */
+  passageHeapPerBudgetByte: number;
+  /** What the lexical budget counted after the first query, in MB. */
+  lexicalBudgetMBAfterOneQuery: number;
   /** The Node process before the index (tsx, modules): not part of the index's cost. */
   baselineRssMB: number;
   buildMs: number;
@@ -83,13 +90,13 @@ export async function memoryBench(options: { passages: number; log: (line: strin
     const buildMs = performance.now() - started;
     options.log('memory: opening it in a fresh process…');
     const m = await measureInChild(dir);
-    const sum = (shards: readonly { bytes: number }[]) => shards.reduce((s, x) => s + x.bytes, 0);
+    const { passages, lexical, vectors } = manifest;
     const per100k = (bytes: number) => (bytes / MB) * (100_000 / m.passages);
     return {
       passages: m.passages,
       dimension: DIMENSION,
       gc: m.gc,
-      shardMB: { passages: sum(manifest.passages.shards) / MB, lexical: sum(manifest.lexical.shards) / MB, vectors: sum(manifest.vectors?.shards ?? []) / MB },
+      shardMB: { passages: sumBytes([passages.table, ...passages.files]) / MB, lexical: sumBytes([lexical.dictionary, ...lexical.files]) / MB, vectors: sumBytes(vectors?.shards ?? []) / MB },
       per100kMB: {
         vectorsWasm: per100k(m.wasmBytes),
         lexicalHeap: per100k(m.lexicalHeap),
@@ -98,7 +105,8 @@ export async function memoryBench(options: { passages: number; log: (line: strin
         totalRss: per100k(m.totalRss),
         peakRss: per100k(m.peakRss),
       },
-      passageHeapPerShardByte: m.passageHeap / m.passageShardBytes,
+      passageHeapPerBudgetByte: m.passageHeap / m.passageBudgetBytes,
+      lexicalBudgetMBAfterOneQuery: m.lexicalBytes / MB,
       baselineRssMB: m.baselineRss / MB,
       buildMs,
     };
@@ -107,12 +115,13 @@ export async function memoryBench(options: { passages: number; log: (line: strin
   }
 }
 
-/** 100 words each, drawn from real paragraphs, so BM25's posting lists are as skewed as real text's. */
-function syntheticPassages(count: number): Document[] {
+/** 100 words each, drawn from real paragraphs, so BM25's posting lists are as skewed as real text's;
+ * generated as the builder pulls them, as a corpus file is read. */
+function* syntheticPassages(count: number): Generator<Document> {
   const words = hotpotQuestions(400).flatMap((q) => q.contexts.flatMap((c) => c.paragraph_text.split(/\s+/).filter(Boolean)));
   const random = seededRandom(count);
   const pick = () => words[Math.floor(random() * words.length)] ?? '';
-  return Array.from({ length: count }, (_, i) => ({ id: `s${i}`, title: `${pick()} ${pick()} ${i}`, text: Array.from({ length: 100 }, pick).join(' ') }));
+  for (let i = 0; i < count; i++) yield { id: `s${i}`, title: `${pick()} ${pick()} ${i}`, text: Array.from({ length: 100 }, pick).join(' ') };
 }
 
 /** Random unit vectors: the memory a vector takes does not depend on what it encodes. */
@@ -153,20 +162,22 @@ function watchWasmMemories(): WebAssembly.Memory[] {
   return memories;
 }
 
-/** The child's side: open, prefetch everything, trim; bytes at each step. */
+/** The child's side: open and query, hold every passage block, trim; bytes at each step. */
 async function measure(dir: string): Promise<Measured> {
   const memories = watchWasmMemories();
-  const manifest = parseManifest(JSON.parse(readFileSync(join(dir, MANIFEST_FILE), 'utf8')));
-  const fetchShard = shardSource({ base: pathToFileURL(`${dir}/`), fetch: fileFetch });
+  const manifest = readManifest(dir);
   await settle();
   const base = process.memoryUsage();
-  const index = await ShardedIndex.open(manifest, { fetchShard, embedder: randomEmbedder(2), passageBudgetBytes: Infinity });
+  const index = await openIndexFolder(dir, { embedder: randomEmbedder(2), passageBudgetBytes: Infinity });
   await index.search('the river', { mode: 'hybrid', k: 10 });
+  const { lexicalBytes } = index.memory;
   await settle();
   const opened = process.memoryUsage();
   const wasmBytes = memories.reduce((sum, m) => sum + m.buffer.byteLength, 0);
-  await index.prefetch();
-  const passageShardBytes = index.memory.passageBytes;
+  // Every row is a dense hit at k = all rows, so every block is fetched and held; the hits themselves
+  // are garbage before the reading.
+  await index.search('every passage', { mode: 'dense', k: manifest.passages.count });
+  const passageBudgetBytes = index.memory.passageBytes;
   await settle();
   const loaded = process.memoryUsage();
   index.evictPassages();
@@ -179,9 +190,10 @@ async function measure(dir: string): Promise<Measured> {
     wasmBytes,
     vectorIndexBytes: index.memory.vectorBytes,
     lexicalHeap: opened.heapUsed - base.heapUsed,
+    lexicalBytes,
     openRss: opened.rss - base.rss,
     passageHeap: loaded.heapUsed - opened.heapUsed,
-    passageShardBytes,
+    passageBudgetBytes,
     trimmedHeap: Math.max(0, trimmed.heapUsed - opened.heapUsed),
     totalRss: loaded.rss - base.rss,
     // maxRSS is in KiB, over the process's life: the peak while opening or loading.

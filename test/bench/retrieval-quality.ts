@@ -5,19 +5,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { buildIndex, embeddingCachePath, embeddingText, type BuildInput } from '../../index-builder/build.ts';
 import { EmbeddingCache } from '../../index-builder/embedding-cache.ts';
 import { FlatFloat32Index } from './dense-scale.ts';
 import { loadEmbedder } from '../../index-builder/embedders.ts';
-import { fileFetch } from '../../index-builder/file-fetch.ts';
+import { openIndexFolder, readManifest } from '../../index-builder/open-folder.ts';
 import { readPassages } from '../../index-builder/sources.ts';
 import type { Embedder } from '../../src/core/embedder.ts';
-import { parseManifest, type IndexManifest } from '../../src/core/index-manifest.ts';
-import { ShardedIndex, RETRIEVAL_MODES } from '../../src/retrieval/sharded-index.ts';
-import { shardSource } from '../../src/retrieval/shard-source.ts';
+import { sumBytes, type IndexManifest, type ShardFile } from '../../src/core/index-manifest.ts';
+import { RETRIEVAL_MODES } from '../../src/retrieval/sharded-index.ts';
 import { hotpotQuestions, HOTPOT_PATH } from '../shared-data.ts';
-import { readFile } from 'node:fs/promises';
 import { percentile } from '../../src/core/stats.ts';
 
 export interface QualityRow {
@@ -56,17 +53,17 @@ function memoized(embedder: Embedder): Embedder {
 }
 
 export async function retrievalQuality(indexDir: string, questionCount: number, log: (line: string) => void): Promise<QualityReport> {
-  const manifest = parseManifest(JSON.parse(await readFile(join(indexDir, 'manifest.json'), 'utf8')));
+  const manifest = readManifest(indexDir);
   const loaded = await loadEmbedder({ kind: 'use-lite' });
   if (!loaded) throw new Error('no embedder');
   try {
     const embedder = memoized(loaded.instance);
-    const index = await ShardedIndex.open(manifest, { fetchShard: shardSource({ base: pathToFileURL(`${resolve(indexDir)}/`), fetch: fileFetch }), embedder });
+    const index = await openIndexFolder(resolve(indexDir), { embedder });
     const questions = hotpotQuestions(questionCount);
     const rows: QualityRow[] = [];
     for (const mode of RETRIEVAL_MODES) {
       log(`recall@5, ${mode}: ${questions.length} questions…`);
-      // The first query of a mode pays for loading passage shards; it is not a query's cost.
+      // The first query of a mode pays for the first dictionary pages and passage blocks; it is not a query's cost.
       await index.search(questions[0]?.question_text ?? 'warm up', { mode, k: 5 });
       rows.push(await score(mode, questions, async (q) => (await index.search(q, { mode, k: 5 })).map((h) => h.title)));
     }
@@ -112,11 +109,12 @@ async function score(mode: string, questions: ReturnType<typeof hotpotQuestions>
   return { mode, questions: n, recallAt5: recall / n, anyGoldAt5: any / n, p50Ms: percentile(latencies, 50), p95Ms: percentile(latencies, 95) };
 }
 
-function bytesPerPassage(manifest: ReturnType<typeof parseManifest>): QualityReport['bytesPerPassage'] {
-  const sum = (shards: readonly { bytes: number }[] | undefined) => (shards ?? []).reduce((s, x) => s + x.bytes, 0) / manifest.passages.count;
-  const text = sum(manifest.passages.shards);
-  const lexical = sum(manifest.lexical.shards);
-  const vectors = sum(manifest.vectors?.shards);
+function bytesPerPassage(manifest: IndexManifest): QualityReport['bytesPerPassage'] {
+  const { passages, lexical: bm25, vectors: dense } = manifest;
+  const perPassage = (files: readonly ShardFile[]) => sumBytes(files) / passages.count;
+  const text = perPassage([passages.table, ...passages.files]);
+  const lexical = perPassage([bm25.dictionary, ...bm25.files]);
+  const vectors = perPassage(dense?.shards ?? []);
   return { text, lexical, vectors, total: text + lexical + vectors };
 }
 

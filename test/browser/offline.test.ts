@@ -6,9 +6,9 @@
  * and deleting the index removes it.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openIndexFolder } from '../../index-builder/open-folder.ts';
 import { BOUNDED_ENDS, cspViolations, demoQuestions, launchWatchedChromium, startAppFixture, type AppFixture, type WatchedChromium } from './app-fixture.ts';
 import { SHARD_CACHE_NAME } from '../../src/retrieval/cache-storage.ts';
 
@@ -26,11 +26,14 @@ afterAll(async () => {
   await app?.close();
 });
 
-/** Every file the index's manifest names, plus the manifest itself: what must be cached to open offline. */
-function indexFileCount(): number {
-  const manifest = JSON.parse(readFileSync(join(app.indexDir, 'manifest.json'), 'utf8')) as Record<string, { shards?: unknown[] } | undefined>;
-  const shards = ['passages', 'lexical', 'vectors'].reduce((sum, part) => sum + (manifest[part]?.shards?.length ?? 0), 0);
-  return shards + 1;
+/** What must be cached to open and search offline: the manifest, the files read whole on open (term
+ * dictionary, passage table, vectors) and every range of the others, counted by a prefetch in Node. */
+async function indexCacheEntries(): Promise<number> {
+  let ranges = 0;
+  const index = await openIndexFolder(app.indexDir, { onFetched: () => ranges++ });
+  if (!(await index.prefetch())) throw new Error('the test index is too large to copy whole');
+  const { passages, lexical, vectors } = index.manifest;
+  return 1 + [lexical.dictionary, passages.table, ...(vectors?.shards ?? [])].length + ranges;
 }
 
 async function loadModel(): Promise<void> {
@@ -48,7 +51,7 @@ describe('the app offline, after one visit online', () => {
     await loadModel();
     await page.waitForSelector('[data-testid=corpus-status][data-status=ready]');
     // The passages load lazily; the app fetches the rest in the background, and all of it is cached.
-    const expected = indexFileCount();
+    const expected = await indexCacheEntries();
     await page.waitForFunction(
       async ({ name, count }) => (await (await caches.open(name)).keys()).length >= count,
       { name: SHARD_CACHE_NAME, count: expected },

@@ -11,7 +11,8 @@ import type { Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { USE_LITE_DIR } from '../../index-builder/use-lite-files.ts';
-import { parseManifest } from '../../src/core/index-manifest.ts';
+import { readManifest } from '../../index-builder/open-folder.ts';
+import { indexFiles } from '../../src/core/index-manifest.ts';
 import type { Document } from '../../src/core/retriever.ts';
 import { ensureTinyBert } from '../tools/make-tiny-bert.mjs';
 import { wasmKernel } from '../../vite/wasm-kernel.ts';
@@ -48,7 +49,7 @@ beforeAll(async () => {
   await build({ configFile: false, root: FIXTURE, base: './', logLevel: 'warn', plugins: [wasmKernel()], worker: { format: 'es', plugins: () => [wasmKernel()] }, build: { outDir, emptyOutDir: true, target: 'es2022', reportCompressedSize: false } });
   documents = await buildSmallIndex(indexDir, 4);
   corruptDir = copyIndex();
-  const manifest = parseManifest(JSON.parse(readFileSync(join(corruptDir, 'manifest.json'), 'utf8')));
+  const manifest = readManifest(corruptDir);
   const shard = manifest.vectors?.shards[0];
   if (!shard) throw new Error('the small index has no vectors');
   const bytes = readFileSync(join(corruptDir, shard.path));
@@ -142,8 +143,7 @@ describe('the retrieval worker in Chromium', () => {
     const first = await harnessPage();
     ok(await call(first, 'open', { manifestUrl: '/vanishing/manifest.json' }));
     await first.close();
-    const manifest = parseManifest(JSON.parse(readFileSync(join(vanishingDir, 'manifest.json'), 'utf8')));
-    for (const shard of [...manifest.passages.shards, ...manifest.lexical.shards, ...(manifest.vectors?.shards ?? [])]) unlinkSync(join(vanishingDir, shard.path));
+    for (const file of indexFiles(readManifest(vanishingDir))) unlinkSync(join(vanishingDir, file.path));
     const again = await harnessPage();
     const { info } = ok(await call(again, 'open', { manifestUrl: '/vanishing/manifest.json' }));
     expect(info.passages).toBe(documents.length);

@@ -2,7 +2,7 @@
  * Engines reuse their KV cache across turns only while the conversation they saw stays a prefix of the
  * next request (llama.cpp by tokens, WebLLM by messages). So the agent may only append to it.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runAgent, type AgentConfig } from '../../src/core/agent.ts';
 import type { ChatMessage } from '../../src/core/engine.ts';
 import { alwaysSearch } from '../../src/core/policy.ts';
@@ -10,10 +10,11 @@ import { REASON_IN_DOCUMENT_PROMPT } from '../../src/core/prompts.ts';
 import { lexicalRetriever } from './helpers/lexical-retriever.ts';
 import { ScriptedEngine } from './helpers/scripted-engine.ts';
 
-const retriever = lexicalRetriever([
+const retriever = await lexicalRetriever([
   { id: 'a', title: 'Ada Lovelace', text: 'Ada Lovelace was born in London in 1815.' },
   { id: 'b', title: 'London', text: 'London is the capital of England.' },
 ]);
+afterAll(() => retriever.close());
 
 const REPLIES = [
   '<answer>Paris</answer>', // refused: no search yet

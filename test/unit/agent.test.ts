@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runAgent, type AgentConfig, type AgentEvent } from '../../src/core/agent.ts';
 import { adaptive, alwaysSearch, noSearch } from '../../src/core/policy.ts';
 import type { Retriever } from '../../src/core/retriever.ts';
@@ -6,11 +6,12 @@ import { parseTrace } from '../../src/core/trace.ts';
 import { lexicalRetriever } from './helpers/lexical-retriever.ts';
 import { ScriptedEngine, type Reply } from './helpers/scripted-engine.ts';
 
-const corpus = lexicalRetriever([
+const corpus = await lexicalRetriever([
   { id: 'a', title: 'Ada Lovelace', text: 'Ada Lovelace was born in London in 1815.' },
   { id: 'b', title: 'London', text: 'London is the capital of England.' },
   { id: 'c', title: 'Charles Babbage', text: 'Charles Babbage designed the Analytical Engine.' },
 ]);
+afterAll(() => corpus.close());
 
 async function run(replies: Reply[], config: Partial<AgentConfig> = {}, retriever: Retriever = corpus) {
   const engine = new ScriptedEngine(replies);

@@ -1,5 +1,5 @@
 /** The benchmark runner, its loaders, exports and the ASP trace filter, on hand-checked cases. */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_FILTER, filterTraces, sftJsonl } from '../../src/core/asp-filter.ts';
 import { runBenchmark, summarize, type QuestionResult } from '../../src/core/benchmark.ts';
 import { parseDataset, type BenchQuestion } from '../../src/core/datasets.ts';
@@ -12,10 +12,11 @@ import { hotpotQuestions } from '../shared-data.ts';
 import { lexicalRetriever } from './helpers/lexical-retriever.ts';
 import { ScriptedEngine, type Reply } from './helpers/scripted-engine.ts';
 
-const corpus = lexicalRetriever([
+const corpus = await lexicalRetriever([
   { id: 'a', title: 'Ada Lovelace', text: 'Ada Lovelace was born in London in 1815.' },
   { id: 'b', title: 'Charles Babbage', text: 'Charles Babbage designed the Analytical Engine.' },
 ]);
+afterAll(() => corpus.close());
 
 const QUESTIONS: BenchQuestion[] = [
   { id: 'q1', question: 'Where was Ada Lovelace born?', answers: ['London', 'London, England'] },

@@ -9,12 +9,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fileFetch } from '../../index-builder/file-fetch.ts';
-import { parseManifest } from '../../src/core/index-manifest.ts';
-import { ShardedIndex } from '../../src/retrieval/sharded-index.ts';
-import { shardSource } from '../../src/retrieval/shard-source.ts';
+import { openIndexFolder, readManifest } from '../../index-builder/open-folder.ts';
 import { hotpotQuestions } from '../shared-data.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -79,10 +76,10 @@ describe('the demo index on a fresh clone', () => {
     expect(first.output).toContain('fetching the HotpotQA development file');
     expect(hits).toBe(1);
     const indexDir = join(dir, 'public/index');
-    const manifest = parseManifest(JSON.parse(readFileSync(join(indexDir, 'manifest.json'), 'utf8')));
+    const manifest = readManifest(indexDir);
     expect(manifest.source).toEqual({ kind: 'hotpotqa-json', file: FILE, sha256: fixtureSha });
     expect(manifest.vectors?.embedder.id).toBe('use-lite');
-    const index = await ShardedIndex.open(manifest, { fetchShard: shardSource({ base: pathToFileURL(`${indexDir}/`), fetch: fileFetch }), embedder: null });
+    const index = await openIndexFolder(indexDir);
     const gold = hotpotQuestions(1)[0]?.contexts.find((c) => c.is_supporting);
     const hits5 = await index.search(gold?.paragraph_text ?? '', { mode: 'lexical', k: 5 });
     expect(hits5[0]?.title).toBe(gold?.title);

@@ -1,11 +1,11 @@
 /** The index-builder command as a user runs it. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseManifest } from '../../src/core/index-manifest.ts';
+import { readManifest } from '../../index-builder/open-folder.ts';
 import { ensureTinyBert } from '../tools/make-tiny-bert.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -22,7 +22,7 @@ describe('npm run build-index', () => {
     const run = buildIndex('--input', DUMP, '--embedder', 'none', '--limit', '2');
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toContain('2 articles of 2 pages -> 2 passages');
-    const manifest = parseManifest(JSON.parse(readFileSync(join(run.out, 'manifest.json'), 'utf8')));
+    const manifest = readManifest(run.out);
     expect(manifest).toMatchObject({ source: { kind: 'wikipedia-dump', file: 'wiki-mini.xml.bz2' }, passages: { count: 2 }, vectors: null });
   });
 
@@ -30,7 +30,7 @@ describe('npm run build-index', () => {
     const model = ensureTinyBert();
     const run = buildIndex('--input', DUMP, '--embedder', 'e5', '--model', basename(model), '--model-dir', dirname(model));
     expect(run.status, run.stderr).toBe(0);
-    const manifest = parseManifest(JSON.parse(readFileSync(join(run.out, 'manifest.json'), 'utf8')));
+    const manifest = readManifest(run.out);
     expect(manifest.vectors?.embedder).toEqual({ kind: 'transformers', id: 'transformers:tiny-bert', model: 'tiny-bert', dimension: 32 });
     expect(manifest.builder).toContain('embedder=transformers:tiny-bert');
   });

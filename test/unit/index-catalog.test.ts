@@ -10,12 +10,12 @@ const sha = 'a'.repeat(64);
 const manifest = (name: string, embedder: string | null) =>
   parseManifest({
     format: 'sdg-index',
-    version: 1,
+    version: 2,
     name,
     source: { kind: 'jsonl', file: 'x', sha256: sha },
     builder: 'b',
-    passages: { count: 2, shards: [{ path: 'p.json', bytes: 1, sha256: sha, first: 0, count: 2 }] },
-    lexical: { library: 'minisearch', shards: [{ path: 'l.json', bytes: 1, sha256: sha }] },
+    passages: { count: 2, encoding: 'json-gzip-blocks', rowsPerBlock: 64, table: { path: 't.bin', bytes: 1, sha256: sha }, files: [{ path: 'p.bin', bytes: 1, sha256: sha }] },
+    lexical: { format: 'sdg-bm25', tokenizer: 'sdg-words-1', k1: 1.2, b: 0.75, impactScale: 30, terms: 2, dictionary: { path: 'd.bin', bytes: 1, sha256: sha }, files: [{ path: 'l.bin', bytes: 1, sha256: sha }] },
     vectors: embedder ? { embedder: { kind: 'transformers', id: embedder, model: 'm', dimension: 2 }, encoding: 'int8', shards: [{ path: 'v.bin', bytes: 12, sha256: sha, first: 0, count: 2 }] } : null,
   });
 

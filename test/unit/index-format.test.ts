@@ -1,27 +1,49 @@
 /** The index's file formats: the manifest schema, the shard codecs and the chunker, on crafted input. */
 import { describe, expect, it } from 'vitest';
 import { chunkText } from '../../index-builder/chunk.ts';
-import { parseManifest } from '../../src/core/index-manifest.ts';
+import { indexFiles, parseManifest, sumBytes } from '../../src/core/index-manifest.ts';
 import { reciprocalRankFusion } from '../../src/retrieval/fusion.ts';
 import { decodePassageShard, decodeVectorShard, encodePassageShard, encodeVectorShard } from '../../src/retrieval/shard-codec.ts';
 import { dequantizeRow, normalize, quantizeInt8 } from '../../src/retrieval/vectors.ts';
 
 const sha = (c: string) => c.repeat(64);
-const shard = (path: string, first: number, count: number, bytes = 10) => ({ path, bytes, sha256: sha('a'), first, count });
+const file = (path: string, bytes = 10, checksum = sha('a')) => ({ path, bytes, sha256: checksum });
+const shard = (path: string, first: number, count: number, bytes = 10) => ({ ...file(path, bytes), first, count });
+const vectors = (shards: ReturnType<typeof shard>[]) => ({ embedder: { kind: 'use-lite', id: 'use-lite', model: 'm', dimension: 4 }, encoding: 'int8', shards });
+const passages = (overrides: Record<string, unknown> = {}) => ({ count: 5, encoding: 'json-gzip-blocks', rowsPerBlock: 64, table: file('passage-table.bin'), files: [file('p0.bin')], ...overrides });
+const lexical = (overrides: Record<string, unknown> = {}) => ({
+  format: 'sdg-bm25',
+  tokenizer: 'sdg-words-1',
+  k1: 1.2,
+  b: 0.75,
+  impactScale: 30,
+  terms: 40,
+  dictionary: file('dictionary.bin', 10, sha('c')),
+  files: [file('l0.bin')],
+  ...overrides,
+});
 
 function manifest(overrides: Record<string, unknown> = {}) {
   return {
     format: 'sdg-index',
-    version: 1,
+    version: 2,
     name: 'test',
     source: { kind: 'jsonl', file: 'x.jsonl', sha256: sha('b') },
-    builder: 'sdg-index-builder/1',
-    passages: { count: 5, shards: [shard('p0.json', 0, 3), shard('p1.json', 3, 2)] },
-    lexical: { library: 'minisearch', shards: [{ path: 'l0.json', bytes: 10, sha256: sha('c') }] },
-    vectors: { embedder: { kind: 'use-lite', id: 'use-lite', model: 'm', dimension: 4 }, encoding: 'int8', shards: [shard('v0.bin', 0, 5, 5 * 8)] },
+    builder: 'sdg-index-builder/2',
+    passages: passages(),
+    lexical: lexical(),
+    vectors: vectors([shard('v0.bin', 0, 3, 3 * 8), shard('v1.bin', 3, 2, 2 * 8)]),
     ...overrides,
   };
 }
+
+/** What the previous builder wrote: one MiniSearch JSON, passages in JSON row shards. */
+const versionOne = {
+  ...manifest(),
+  version: 1,
+  passages: { count: 5, shards: [shard('p0.json', 0, 5)] },
+  lexical: { library: 'minisearch', shards: [file('l0.json')] },
+};
 
 describe('index manifest', () => {
   it('accepts a well-formed manifest', () => {
@@ -29,15 +51,28 @@ describe('index manifest', () => {
   });
 
   it.each([
-    ['a shard path that leaves the index folder', { lexical: { library: 'minisearch', shards: [{ path: '../secret', bytes: 1, sha256: sha('c') }] } }, 'plain file name'],
-    ['an absolute URL as shard path', { lexical: { library: 'minisearch', shards: [{ path: 'https://evil.example/x', bytes: 1, sha256: sha('c') }] } }, 'plain file name'],
-    ['a gap between shards', { passages: { count: 5, shards: [shard('p0.json', 0, 3), shard('p1.json', 4, 1)] } }, 'starts at row 4, expected 3'],
-    ['shards that do not add up', { passages: { count: 6, shards: [shard('p0.json', 0, 3), shard('p1.json', 3, 2)] } }, 'hold 5 rows, the manifest says 6'],
-    ['a vector shard of the wrong size', { vectors: { embedder: { kind: 'use-lite', id: 'use-lite', model: 'm', dimension: 4 }, encoding: 'int8', shards: [shard('v0.bin', 0, 5, 41)] } }, 'expected 40'],
-    ['a bad checksum', { lexical: { library: 'minisearch', shards: [{ path: 'l.json', bytes: 1, sha256: 'xyz' }] } }, 'SHA-256'],
+    ['a file path that leaves the index folder', { lexical: lexical({ dictionary: file('../secret') }) }, 'plain file name'],
+    ['an absolute URL as file path', { passages: passages({ files: [file('https://evil.example/x')] }) }, 'plain file name'],
+    ['a gap between vector shards', { vectors: vectors([shard('v0.bin', 0, 3, 24), shard('v1.bin', 4, 1, 8)]) }, 'starts at row 4, expected 3'],
+    ['vector shards that do not add up', { passages: passages({ count: 6 }) }, 'hold 5 rows, the manifest says 6'],
+    ['a vector shard of the wrong size', { vectors: vectors([shard('v0.bin', 0, 5, 41)]) }, 'expected 40'],
+    ['a bad checksum', { passages: passages({ table: file('passage-table.bin', 10, 'xyz') }) }, 'SHA-256'],
+    ['a lexical index of another format', { lexical: lexical({ format: 'minisearch' }) }, 'lexical.format'],
+    ['a lexical index without files', { lexical: lexical({ files: [] }) }, 'lexical.files'],
     ['another format', { format: 'something-else' }, 'format'],
   ])('rejects %s with a message saying what is wrong', (_name, overrides, message) => {
     expect(() => parseManifest(manifest(overrides))).toThrow(message);
+  });
+
+  it('refuses an index of the previous format, saying how to rebuild it from its source file', () => {
+    expect(() => parseManifest(versionOne)).toThrow('this index was built in format 1, which this app no longer reads');
+    expect(() => parseManifest(versionOne)).toThrow('npm run build-index -- --input x.jsonl --out <its folder>');
+  });
+
+  it('lists every file of the index once, for a full offline copy', () => {
+    const all = indexFiles(parseManifest(manifest())).map((f) => f.path);
+    expect(all.sort()).toEqual(['dictionary.bin', 'l0.bin', 'p0.bin', 'passage-table.bin', 'v0.bin', 'v1.bin']);
+    expect(sumBytes(indexFiles(parseManifest(manifest())))).toBe(10 * 4 + 24 + 16);
   });
 });
 

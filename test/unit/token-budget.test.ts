@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { ELLIPSIS, estimateTokens, trimToTokens, type TokenCounter } from '../../src/core/token-budget.ts';
 import { DEFAULT_PASSAGE_TOKENS, formatPassages } from '../../src/core/prompts.ts';
 import { runAgent } from '../../src/core/agent.ts';
@@ -58,7 +58,8 @@ describe('trimming a passage to a token budget', () => {
   it('uses the counter and cap the agent is given for the passages the model reads', async () => {
     const long = 'Ada Lovelace was born in London in 1815 and wrote the first published algorithm for a machine.';
     const engine = new ScriptedEngine(['<search>Ada Lovelace</search>', '<answer>London</answer>']);
-    const retriever = lexicalRetriever([{ id: 'a', title: 'Ada Lovelace', text: long }]);
+    const retriever = await lexicalRetriever([{ id: 'a', title: 'Ada Lovelace', text: long }]);
+    onTestFinished(() => retriever.close());
     const events = runAgent('Where was Ada Lovelace born?', { engine, retriever }, { policy: alwaysSearch, maxPassageTokens: 6, tokenCounter: wordCounter });
     for await (const _ of events) void _;
     expect(engine.requests[1]?.messages.at(-1)?.content).toBe('<information>Doc 1 (Title: Ada Lovelace) Ada Lovelace was born in London…</information>');
