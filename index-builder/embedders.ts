@@ -1,4 +1,5 @@
-/** The embedders the builder can use, by the name a user types. */
+/** The embedders the builder can use, by the name a user types, and the one that embeds an index's queries in Node. */
+import { resolve } from 'node:path';
 import type { Embedder } from '../src/core/embedder.ts';
 import type { EmbedderSpec } from '../src/core/index-manifest.ts';
 import { DEFAULT_E5_MODEL, TransformersEmbedder } from '../src/embedders/transformers.ts';
@@ -15,8 +16,24 @@ export interface EmbedderChoice {
   modelDir?: string;
 }
 
-export async function loadEmbedder(choice: EmbedderChoice): Promise<{ instance: Embedder; spec: EmbedderSpec } | null> {
-  if (choice.kind === 'none') return null;
+interface LoadedEmbedder {
+  instance: Embedder;
+  spec: EmbedderSpec;
+}
+
+export async function loadEmbedder(choice: EmbedderChoice): Promise<LoadedEmbedder | null> {
+  const { kind } = choice;
+  return kind === 'none' ? null : loadModel({ ...choice, kind });
+}
+
+/** The embedder that embeds queries for an index built with `spec`: an e5 model from `modelDir` when
+ * given (nothing is downloaded), else from the hub. */
+export async function loadQueryEmbedder(spec: EmbedderSpec, modelDir?: string): Promise<Embedder> {
+  const choice = spec.kind === 'use-lite' ? ({ kind: 'use-lite' } as const) : ({ kind: 'e5', model: spec.model, ...(modelDir && { modelDir: resolve(modelDir) }) } as const);
+  return (await loadModel(choice)).instance;
+}
+
+async function loadModel(choice: EmbedderChoice & { kind: 'use-lite' | 'e5' }): Promise<LoadedEmbedder> {
   if (choice.kind === 'use-lite') {
     const instance = await loadUseLite();
     return { instance, spec: { kind: 'use-lite', id: USE_LITE_ID, model: USE_LITE_MODEL, dimension: instance.dimension } };

@@ -1,36 +1,49 @@
-/** Opens a built index from a folder on disk the way the browser opens it from a server: the same
- * manifest check, checksum-verified files and ranges, and ShardedIndex. For the search and eval CLIs,
+/** Node's way to open a built index from a folder on disk, the way the browser opens it from a server:
+ * the retrieval service's dependencies over `file:` URLs (the same manifest check, checksum-verified
+ * files and ranges, and ShardedIndex), for the eval CLI; and the bare index for the search CLI,
  * benchmarks and tests. */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Embedder } from '../src/core/embedder.ts';
 import { errorMessage } from '../src/core/error-message.ts';
 import { parseManifest, type IndexManifest } from '../src/core/index-manifest.ts';
-import { rangeSource, type RangeSourceOptions } from '../src/retrieval/range-source.ts';
-import { ShardedIndex, type OpenOptions } from '../src/retrieval/sharded-index.ts';
-import { shardSource } from '../src/retrieval/shard-source.ts';
+import { openIndex, type IndexDependencies, type LoadEmbedder, type OpenHooks } from '../src/retrieval/open-index.ts';
+import type { IndexRequest } from '../src/retrieval/retrieval-protocol.ts';
+import type { ShardedIndex } from '../src/retrieval/sharded-index.ts';
 import { MANIFEST_FILE } from './build.ts';
 import { fileFetch } from './file-fetch.ts';
 
-export type FolderOptions = Partial<Omit<OpenOptions, 'fetchShard' | 'fetchRange'>> & Pick<RangeSourceOptions, 'onFetched'>;
+export interface FolderOptions extends Pick<OpenHooks, 'onFetched'> {
+  /** Must be the embedder the vectors were built with; without it only lexical search is offered. */
+  embedder?: Embedder | null;
+  passageBudgetBytes?: number;
+}
 
 export function readManifest(dir: string): IndexManifest {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(join(dir, MANIFEST_FILE), 'utf8'));
-  } catch (error) {
-    throw new Error(`no readable index in ${dir}: ${errorMessage(error)}`);
-  }
-  return parseManifest(json);
+  return parseManifest(readManifestJson(join(dir, MANIFEST_FILE)));
+}
+
+/** The files are the copy: nothing to cache. No `loadEmbedder`, no query embedder: lexical only. */
+export function folderDependencies(loadEmbedder?: LoadEmbedder<IndexRequest>): IndexDependencies<IndexRequest> {
+  return { fetchManifest: async (url) => readManifestJson(fileURLToPath(url)), openCache: async () => undefined, fetch: fileFetch, ...(loadEmbedder && { loadEmbedder }) };
+}
+
+export function folderRequest(dir: string): IndexRequest {
+  return { manifestUrl: pathToFileURL(join(dir, MANIFEST_FILE)).href };
 }
 
 export async function openIndexFolder(dir: string, options: FolderOptions = {}): Promise<ShardedIndex> {
-  const base = pathToFileURL(`${dir.endsWith('/') ? dir : `${dir}/`}`);
-  const { onFetched, ...rest } = options;
-  return ShardedIndex.open(readManifest(dir), {
-    embedder: null,
-    ...rest,
-    fetchShard: shardSource({ base, fetch: fileFetch }),
-    fetchRange: rangeSource({ base, fetch: fileFetch, ...(onFetched && { onFetched }) }),
-  });
+  const { embedder, passageBudgetBytes, onFetched } = options;
+  const request = { ...folderRequest(dir), ...(passageBudgetBytes !== undefined && { passageBudgetBytes }) };
+  const dependencies = folderDependencies(embedder ? async () => embedder : undefined);
+  return (await openIndex(request, dependencies, { onProgress: () => undefined, ...(onFetched && { onFetched }) })).index;
+}
+
+function readManifestJson(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new Error(`no readable index in ${dirname(path)}: ${errorMessage(error)}`);
+  }
 }

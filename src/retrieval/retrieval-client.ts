@@ -4,7 +4,7 @@
  */
 import * as Comlink from 'comlink';
 import type { Passage, Retriever } from '../core/retriever.ts';
-import type { IndexInfo, OpenRequest, RetrievalStats, RetrievalWorkerApi } from '../../workers/retrieval.worker.ts';
+import type { IndexInfo, OpenRequest, RetrievalApi, RetrievalStats } from './retrieval-protocol.ts';
 import type { OpenProgress, RetrievalMode } from './sharded-index.ts';
 
 const READY_TIMEOUT_MS = 30_000;
@@ -25,7 +25,7 @@ export class RetrievalClient implements Retriever {
 
   private constructor(
     private readonly worker: Worker,
-    private readonly api: Comlink.Remote<RetrievalWorkerApi>,
+    private readonly api: Comlink.Remote<RetrievalApi>,
     private readonly onFailure: (error: Error) => void,
   ) {
     this.gone = new Promise<never>((_, reject) => (this.markGone = reject));
@@ -38,7 +38,7 @@ export class RetrievalClient implements Retriever {
   static async start(onFailure: (error: Error) => void = () => undefined): Promise<RetrievalClient> {
     const worker = new Worker(new URL('../../workers/retrieval.worker.ts', import.meta.url), { type: 'module', name: 'retrieval' });
     await whenReady(worker);
-    return new RetrievalClient(worker, Comlink.wrap<RetrievalWorkerApi>(worker), onFailure);
+    return new RetrievalClient(worker, Comlink.wrap<RetrievalApi>(worker), onFailure);
   }
 
   private fail(error: Error): void {

@@ -15,7 +15,7 @@ import { CATALOG_FILE, parseCatalog, type CatalogEntry } from '../core/index-cat
 import { checkEngineSettings, loadEngine, type EngineSettings } from '../engines/load.ts';
 import { RetrievalClient } from '../retrieval/retrieval-client.ts';
 import type { RetrievalMode } from '../retrieval/sharded-index.ts';
-import type { IndexInfo } from '../../workers/retrieval.worker.ts';
+import type { IndexInfo } from '../retrieval/retrieval-protocol.ts';
 import { RunView } from './run.svelte.ts';
 import { SettingsStore } from './settings.svelte.ts';
 import { blockedOrigin, engineUrls } from './page-policy.ts';
