@@ -6,25 +6,28 @@
  *
  *   npm run eval -- --dataset ../shared/data/hotpotqa_dev_distractor_400.jsonl --limit 50 \
  *     --base-url http://127.0.0.1:8080/v1 --model qwen3-1.7b [--policy always-search|no-search] \
- *     [--retrieval lexical|dense|hybrid] [--noise 0.1] [--index public/index] [--out .cache/eval/run]
+ *     [--retrieval lexical|dense|hybrid] [--noise 0.1] [--noise-kind fail|distract] [--index public/index] \
+ *     [--out .cache/eval/run]
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { openIndexFolder, readManifest } from '../../index-builder/open-folder.ts';
-import { loadEmbedder, type EmbedderChoice } from '../../index-builder/embedders.ts';
+import { folderDependencies, folderRequest } from '../../index-builder/open-folder.ts';
+import { loadQueryEmbedder } from '../../index-builder/embedders.ts';
 import { terminalProgress } from '../../index-builder/progress.ts';
 import { DEFAULT_FILTER, filterTraces, sftJsonl } from '../core/asp-filter.ts';
-import { failureOf, finishedIds, runBenchmark, summarize, type QuestionResult } from '../core/benchmark.ts';
+import { runQuestion, summarize, type QuestionResult } from '../core/benchmark.ts';
 import { parseDataset } from '../core/datasets.ts';
 import { errorMessage } from '../core/error-message.ts';
-import type { EmbedderSpec } from '../core/index-manifest.ts';
-import { failingRetriever } from '../core/noise.ts';
-import { alwaysSearch, noSearch } from '../core/policy.ts';
+import { NOISE_KINDS } from '../core/noise.ts';
+import { FIXED_POLICY_NAMES, policyByName } from '../core/policy.ts';
+import { runResumable } from '../core/resumable-run.ts';
+import { agentConfig, DEFAULT_RUN_SETTINGS, runRetriever, type RunSettings } from '../core/run-settings.ts';
 import type { Retriever } from '../core/retriever.ts';
 import { resultsCsv, resultsJson, tracesJsonl } from '../core/export.ts';
 import { OpenAiEngine } from '../engines/openai.ts';
-import { RETRIEVAL_MODES, type RetrievalMode } from '../retrieval/sharded-index.ts';
+import { RetrievalService } from '../retrieval/retrieval-service.ts';
+import { RETRIEVAL_MODES } from '../retrieval/sharded-index.ts';
 
 const OPTIONS = {
   dataset: { type: 'string' },
@@ -36,6 +39,7 @@ const OPTIONS = {
   retrieval: { type: 'string', default: 'lexical' },
   policy: { type: 'string', default: 'always-search' },
   noise: { type: 'string', default: '0' },
+  'noise-kind': { type: 'string', default: 'fail' },
   'top-k': { type: 'string', default: '3' },
   'max-turns': { type: 'string', default: '6' },
   'model-dir': { type: 'string' },
@@ -44,7 +48,7 @@ const OPTIONS = {
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
 
-const USAGE = 'usage: npm run eval -- --dataset <file.jsonl> --base-url <http://host:port/v1> --model <name> [--limit N] [--policy always-search|no-search] [--retrieval lexical|dense|hybrid] [--noise 0.1] [--index public/index] [--out dir]';
+const USAGE = 'usage: npm run eval -- --dataset <file.jsonl> --base-url <http://host:port/v1> --model <name> [--limit N] [--policy always-search|no-search] [--retrieval lexical|dense|hybrid] [--noise 0.1] [--noise-kind fail|distract] [--index public/index] [--out dir]';
 
 function number(values: Values, flag: 'limit' | 'noise' | 'top-k' | 'max-turns', min: number, max: number): number | undefined {
   const raw = values[flag];
@@ -67,26 +71,31 @@ function settingsOf(values: Values) {
     baseUrl: values['base-url'],
     index: resolve(values.index),
     retrieval: oneOf(values.retrieval, RETRIEVAL_MODES, 'retrieval'),
-    policy: oneOf(values.policy, ['always-search', 'no-search'] as const, 'policy'),
+    policy: oneOf(values.policy, FIXED_POLICY_NAMES, 'policy'),
+    /** The share of searches spoiled, 0..1, and how (as the app's noisy-retrieval setting). */
     noise: number(values, 'noise', 0, 1) ?? 0,
+    noiseKind: oneOf(values['noise-kind'], NOISE_KINDS, 'noise-kind'),
     topK: number(values, 'top-k', 1, 20) ?? 3,
     maxTurns: number(values, 'max-turns', 1, 20) ?? 6,
   };
 }
 type Settings = ReturnType<typeof settingsOf>;
 
-function embedderChoice(spec: EmbedderSpec, modelDir: string | undefined): EmbedderChoice {
-  return spec.kind === 'use-lite' ? { kind: 'use-lite' } : { kind: 'e5', model: spec.model, ...(modelDir && { modelDir: resolve(modelDir) }) };
+/** The flags as the app's run settings, so a run here is set up the way the app's pages set theirs up. */
+function runSettingsOf(settings: Settings): RunSettings {
+  return { ...DEFAULT_RUN_SETTINGS, topK: settings.topK, maxTurns: settings.maxTurns, retrievalMode: settings.retrieval, noiseKind: settings.noiseKind, noisePercent: 100 * settings.noise };
 }
 
+/** Through the retrieval service, as the app's worker opens an index; no query embedder for lexical runs. */
 async function openRetriever(settings: Settings, modelDir: string | undefined): Promise<{ retriever: Retriever; close: () => Promise<void> }> {
   if (!existsSync(join(settings.index, 'manifest.json'))) throw new Error(`no index at ${settings.index} (build one with npm run build-index)`);
-  const manifest = readManifest(settings.index);
-  const embedder = settings.retrieval !== 'lexical' && manifest.vectors ? await loadEmbedder(embedderChoice(manifest.vectors.embedder, modelDir)) : null;
-  const index = await openIndexFolder(settings.index, { embedder: embedder?.instance ?? null });
-  if (!index.modes.includes(settings.retrieval)) throw new Error(`${settings.retrieval} retrieval is not available for this index: ${index.denseUnavailable ?? ''}`);
-  const base: Retriever = { search: (query, k) => index.search(query, { mode: settings.retrieval as RetrievalMode, k }) };
-  return { retriever: settings.noise > 0 ? failingRetriever(base, settings.noise) : base, close: async () => embedder?.instance.dispose() };
+  const service = new RetrievalService(folderDependencies(settings.retrieval === 'lexical' ? undefined : (spec) => loadQueryEmbedder(spec, modelDir)));
+  const info = await service.open(folderRequest(settings.index), () => undefined);
+  if (!info.modes.includes(settings.retrieval)) throw new Error(`${settings.retrieval} retrieval is not available for this index: ${info.denseUnavailable ?? ''}`);
+  // One search at a time: each is the newest, never overtaken.
+  let ticket = 0;
+  const base: Retriever = { search: (query, k) => service.search(query, settings.retrieval, k, ++ticket) };
+  return { retriever: base, close: () => service.close() };
 }
 
 /** Finished questions of an earlier, interrupted run with the same settings. */
@@ -123,24 +132,30 @@ async function main(): Promise<void> {
   if (selected.length === 0) throw new Error(`${settings.dataset} holds no valid questions`);
   const out = resolve(values.out ?? `.cache/eval/${settings.policy}-${settings.retrieval}`);
   const results = resumeFrom(out, settings);
-  const done = finishedIds(results);
-  if (done.size) console.log(`resuming: ${done.size} of ${selected.length} questions already done`);
+  if (results.length) console.log(`resuming: ${results.length} of ${selected.length} questions already done`);
   const engine = new OpenAiEngine({ baseUrl: settings.baseUrl ?? '', model: settings.model ?? '', ...(values['api-key'] && { apiKey: values['api-key'] }) });
   const { retriever, close } = await openRetriever(settings, values['model-dir']);
   const pause = new AbortController();
   process.once('SIGINT', () => pause.abort(new Error('paused: run the same command again to resume')));
   const progress = terminalProgress();
   progress.start(`${settings.policy}, ${settings.retrieval} retrieval`, selected.length);
-  progress.update(done.size);
+  progress.update(results.length);
   try {
-    const config = { policy: settings.policy === 'always-search' ? alwaysSearch : noSearch, topK: settings.topK, maxTurns: settings.maxTurns };
-    for await (const result of runBenchmark(selected, { engine, retriever }, config, { signal: pause.signal, skip: done })) {
-      // An engine or index failure is not the model's score: stop, keep what is done, resume later.
-      if (result.end === 'error') throw new Error(`question ${result.id} failed: ${failureOf(result)}; the ${results.length} finished questions are kept, run the command again to resume`);
-      appendFileSync(join(out, 'results.jsonl'), JSON.stringify(result) + '\n');
-      results.push(result);
-      progress.update(results.length);
-    }
+    const run = runSettingsOf(settings);
+    const deps = { engine, retriever: runRetriever(retriever, run) };
+    const config = agentConfig(run, policyByName(settings.policy));
+    await runResumable({
+      questions: selected,
+      done: results,
+      signal: pause.signal,
+      resumeHint: 'run the command again to resume',
+      runOne: (question, signal) => runQuestion(question, deps, config, signal),
+      store: async (result) => {
+        appendFileSync(join(out, 'results.jsonl'), JSON.stringify(result) + '\n');
+        results.push(result);
+        progress.update(results.length);
+      },
+    });
   } finally {
     progress.stop();
     await close();

@@ -1,8 +1,8 @@
 /**
  * The benchmark runner: the agent on each question of a set, scored (String-F1, EM against the closest
  * gold answer) with its cost (searches, tokens, latency and its retrieval / prefill / decode parts).
- * The same code runs in the app's benchmark page and in the Node CLI; where results are kept (so a run
- * can pause and resume) is the caller's business: finished ids are passed back in as `skip`.
+ * The same code runs in the app's benchmark and probe pages and in the Node CLI; going through a set of
+ * questions, pausing and resuming is `resumable-run.ts`'s.
  */
 import { runAgent, type AgentConfig, type AgentDeps, type AgentEvent, type EndReason, type RunStats } from './agent.ts';
 import type { BenchQuestion } from './datasets.ts';
@@ -27,21 +27,24 @@ export interface QuestionResult {
   transcript: ChatMessage[];
 }
 
-export interface RunOptions {
-  signal?: AbortSignal;
-  /** Ids already done (a resumed run): they are not run again. */
-  skip?: ReadonlySet<string>;
+/** A question whose engine or index failed: that is no score of the model's, so a run stops there. */
+export class QuestionFailedError extends Error {
+  constructor(questionId: string, reason: string) {
+    super(`question ${questionId} failed: ${reason}`);
+    this.name = 'QuestionFailedError';
+  }
 }
 
-export async function* runBenchmark(questions: readonly BenchQuestion[], deps: AgentDeps, config: AgentConfig, options: RunOptions = {}): AsyncGenerator<QuestionResult> {
-  for (const question of questions) {
-    if (options.skip?.has(question.id)) continue;
-    options.signal?.throwIfAborted();
-    const result = await runOne(question, deps, { ...config, ...(options.signal && { signal: options.signal }) });
-    // A paused run's last question was cut short: it is no result, and it runs again on resume.
-    if (result.end === 'cancelled' && options.signal?.aborted) return;
-    yield result;
-  }
+/**
+ * One question, scored; null when `signal` stopped it first (a paused run's last question is no result:
+ * it runs again on resume). A failed engine or index throws `QuestionFailedError`.
+ */
+export async function runQuestion(question: BenchQuestion, deps: AgentDeps, config: AgentConfig, signal?: AbortSignal): Promise<QuestionResult | null> {
+  if (signal?.aborted) return null;
+  const result = await runOne(question, deps, { ...config, ...(signal && { signal }) });
+  if (result.end === 'cancelled' && signal?.aborted) return null;
+  if (result.end === 'error') throw new QuestionFailedError(question.id, failureOf(result));
+  return result;
 }
 
 async function runOne(question: BenchQuestion, deps: AgentDeps, config: AgentConfig): Promise<QuestionResult> {
@@ -68,13 +71,8 @@ async function runOne(question: BenchQuestion, deps: AgentDeps, config: AgentCon
   throw new Error('the agent ended without an end event');
 }
 
-/** The ids a resumed run skips. */
-export function finishedIds(results: readonly QuestionResult[]): ReadonlySet<string> {
-  return new Set(results.map((r) => r.id));
-}
-
 /** Why a question ended in error (its engine or index failed), from its trace. */
-export function failureOf(result: QuestionResult): string {
+function failureOf(result: QuestionResult): string {
   const event = result.trace.find((e) => e.type === 'error');
   return event?.type === 'error' ? event.message : 'unknown error';
 }

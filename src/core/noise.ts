@@ -5,7 +5,9 @@
  */
 import type { Passage, Retriever } from './retriever.ts';
 
-export type NoiseKind = 'fail' | 'distract';
+/** The ways a search can be spoiled; Ask, Benchmark and `npm run eval` offer the same ones. */
+export const NOISE_KINDS = ['fail', 'distract'] as const;
+export type NoiseKind = (typeof NOISE_KINDS)[number];
 
 /** mulberry32: small, fast, and the same sequence everywhere. */
 export function seededRandom(seed: number): () => number {
@@ -16,10 +18,6 @@ export function seededRandom(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-export function failingRetriever(retriever: Retriever, rate: number, seed = 1): Retriever {
-  return noisyRetriever(retriever, 'fail', rate, seed);
 }
 
 /**

@@ -30,6 +30,14 @@ export const noSearch: Policy = {
   plan: async () => ({ mode: 'self-answer', policy: 'no-search' }),
 };
 
+/** The policies that need no probe: the ones a stored benchmark run or `npm run eval --policy` names. */
+export const FIXED_POLICY_NAMES = ['always-search', 'no-search'] as const;
+export type FixedPolicyName = (typeof FIXED_POLICY_NAMES)[number];
+
+export function policyByName(name: FixedPolicyName): Policy {
+  return name === 'always-search' ? alwaysSearch : noSearch;
+}
+
 export function adaptive(confidence: ConfidenceFn, threshold: number): Policy {
   if (!(threshold >= 0 && threshold <= 1)) throw new RangeError(`threshold must be within [0, 1], got ${threshold}`);
   return {

@@ -156,6 +156,15 @@ export async function crossValidatedConfidences(examples: readonly ProbeExample[
   return confidences;
 }
 
+/** Folds of the cross-validation that gives each calibration question its out-of-sample confidence. */
+const CALIBRATION_FOLDS = 5;
+
+/** The calibration's training: each example's cross-validated confidence, and the probe trained on all. */
+export async function trainProbe(examples: readonly ProbeExample[], labelThreshold: number): Promise<{ confidences: number[]; probe: ConfidenceProbe }> {
+  const confidences = await crossValidatedConfidences(examples, { folds: CALIBRATION_FOLDS });
+  return { confidences, probe: await ConfidenceProbe.train(examples, { labelThreshold }) };
+}
+
 function shuffledFolds(n: number, folds: number, seed: number): number[] {
   const random = seededRandom(seed);
   const order = Array.from({ length: n }, (_, i) => i);

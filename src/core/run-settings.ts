@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { DEFAULT_AGENT_OPTIONS, type AgentConfig } from './agent.ts';
 import type { Policy } from './policy.ts';
-import { noisyRetriever } from './noise.ts';
+import { NOISE_KINDS, noisyRetriever, type NoiseKind } from './noise.ts';
 import { parseFields } from './parse-fields.ts';
 import { RETRIEVAL_MODES, type RetrievalMode, type Retriever } from './retriever.ts';
 
@@ -18,7 +18,7 @@ const DEFAULTS = {
   /** Lexical: on the demo index (USE-lite vectors) BM25 finds the gold paragraphs most often. */
   retrievalMode: 'lexical' as RetrievalMode,
   reasonInDocument: DEFAULT_AGENT_OPTIONS.reasonInDocument,
-  noiseKind: 'fail' as 'fail' | 'distract',
+  noiseKind: 'fail' as NoiseKind,
   noisePercent: 0,
   grammar: DEFAULT_AGENT_OPTIONS.grammar,
 };
@@ -30,7 +30,7 @@ const fields = {
   maxTurns: int(RUN_SETTINGS_BOUNDS.maxTurns),
   retrievalMode: z.enum(RETRIEVAL_MODES),
   reasonInDocument: z.boolean(),
-  noiseKind: z.enum(['fail', 'distract']),
+  noiseKind: z.enum(NOISE_KINDS),
   noisePercent: int(RUN_SETTINGS_BOUNDS.noisePercent),
   grammar: z.boolean(),
 };

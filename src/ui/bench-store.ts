@@ -5,14 +5,18 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { QuestionResult } from '../core/benchmark.ts';
 import type { BenchQuestion } from '../core/datasets.ts';
-import type { RetrievalMode } from '../retrieval/sharded-index.ts';
+import type { FixedPolicyName } from '../core/policy.ts';
+import type { RetrievalMode } from '../core/retriever.ts';
+import { parseRunSettings, type RunSettings } from '../core/run-settings.ts';
 
-export interface BenchSettings {
-  dataset: string;
-  policy: 'always-search' | 'no-search';
-  retrieval: RetrievalMode;
-  /** Share of searches that fail, 0..1. */
-  noise: number;
+/** The user's run settings when the run started, kept with it: a resumed run uses them again. */
+export type BenchSettings = RunSettings & { dataset: string; policy: FixedPolicyName };
+
+/** What runs stored before the run settings were kept have instead: the rest were the defaults. */
+interface LegacySettings {
+  retrieval?: RetrievalMode;
+  /** Share of searches that failed, 0..1. */
+  noise?: number;
 }
 
 export interface StoredRun {
@@ -37,9 +41,16 @@ function open(): Promise<IDBPDatabase<BenchDb>> {
   return db;
 }
 
+/** Stored settings are untrusted (an older version, a hand edit): a bad field falls back to its default. */
+export function readBenchSettings(stored: Pick<BenchSettings, 'dataset' | 'policy'> & Partial<RunSettings> & LegacySettings): BenchSettings {
+  const { dataset, policy, retrieval, noise, ...run } = stored;
+  const legacy = retrieval === undefined ? {} : { retrievalMode: retrieval, noiseKind: 'fail', noisePercent: Math.round((noise ?? 0) * 100) };
+  return { dataset, policy, ...parseRunSettings({ ...legacy, ...run }) };
+}
+
 export async function listRuns(): Promise<StoredRun[]> {
   const runs = await (await open()).getAll('runs');
-  return runs.sort((a, b) => a.createdAt - b.createdAt);
+  return runs.map((run) => ({ ...run, settings: readBenchSettings(run.settings) })).sort((a, b) => a.createdAt - b.createdAt);
 }
 
 /** Stored as plain data: Svelte state proxies cannot be structured-cloned. */

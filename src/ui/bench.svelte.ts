@@ -1,13 +1,15 @@
 /**
  * The benchmark page's state: stored runs, the run in progress (with an ETA), pause and resume. The
- * scoring is the core's runner; this only feeds it the page's engine and index and keeps the results.
+ * scoring and the resumable loop are the core's; this only feeds them the page's engine and index, with
+ * the settings the run was started with, and keeps the results.
  */
 import type { AgentDeps } from '../core/agent.ts';
-import { failureOf, finishedIds, runBenchmark } from '../core/benchmark.ts';
+import { runQuestion } from '../core/benchmark.ts';
 import type { BenchQuestion } from '../core/datasets.ts';
 import { errorMessage } from '../core/error-message.ts';
-import { failingRetriever } from '../core/noise.ts';
-import { alwaysSearch, noSearch } from '../core/policy.ts';
+import { policyByName } from '../core/policy.ts';
+import { runResumable } from '../core/resumable-run.ts';
+import { agentConfig, runRetriever } from '../core/run-settings.ts';
 import { deleteRun, listRuns, saveRun, type BenchSettings, type StoredRun } from './bench-store.ts';
 
 export type BenchDeps = Pick<AgentDeps, 'engine' | 'retriever'> & { label: string };
@@ -48,23 +50,24 @@ export class BenchState {
     this.activeId = id;
     this.error = null;
     this.etaSeconds = null;
-    const started = performance.now();
-    let finishedHere = 0;
     try {
-      const retriever = run.settings.noise > 0 ? failingRetriever(deps.retriever, run.settings.noise) : deps.retriever;
-      const config = { policy: run.settings.policy === 'always-search' ? alwaysSearch : noSearch };
-      const skip = finishedIds(run.results);
+      const { settings } = run;
+      const agentDeps = { engine: deps.engine, retriever: runRetriever(deps.retriever, settings) };
+      const config = agentConfig(settings, policyByName(settings.policy));
       let current = run;
-      for await (const result of runBenchmark(run.questions, { engine: deps.engine, retriever }, config, { signal: controller.signal, skip })) {
-        // An engine or index failure is not a score: stop, keep what is done, let the user resume.
-        if (result.end === 'error') throw new Error(`question ${result.id} failed: ${failureOf(result)}; finished questions are kept`);
-        current = { ...current, results: [...current.results, result] };
-        finishedHere++;
-        const perQuestion = (performance.now() - started) / finishedHere / 1000;
-        this.etaSeconds = perQuestion * (current.questions.length - current.results.length);
-        await this.store(current);
-      }
-      if (!controller.signal.aborted) await this.store({ ...current, status: 'done' });
+      const end = await runResumable({
+        questions: run.questions,
+        done: run.results,
+        signal: controller.signal,
+        resumeHint: 'press Resume to go on',
+        runOne: (question, signal) => runQuestion(question, agentDeps, config, signal),
+        store: async (result) => {
+          current = { ...current, results: [...current.results, result] };
+          await this.store(current);
+        },
+        onTimeLeft: (seconds) => (this.etaSeconds = seconds),
+      });
+      if (end === 'finished') await this.store({ ...current, status: 'done' });
     } catch (error) {
       if (!controller.signal.aborted) this.error = errorMessage(error);
     } finally {

@@ -1,74 +1,20 @@
 /**
- * The probe page's state. A calibration run gives each question a self-answer attempt (the probe's
- * features, and how right the answer was) and an always-search run (how right searching was, and at what
- * cost); then the probe is trained in the browser. Everything is kept in IndexedDB after each question,
- * so a reload keeps the rows, the trained probe and the threshold; an interrupted run resumes.
+ * The probe page's state: the calibration run (src/core/probe-calibration.ts) with this page's engine
+ * and index, trained in the browser, kept in IndexedDB after each question (probe-store.ts).
  *
  * `confidence` and `threshold` are what adaptive mode plugs in.
  */
-import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import type { AgentConfig, AgentDeps, EndReason } from '../core/agent.ts';
-import { failureOf, runBenchmark } from '../core/benchmark.ts';
+import type { AgentConfig, AgentDeps } from '../core/agent.ts';
 import type { CalibrationRow } from '../core/calibration.ts';
 import type { BenchQuestion } from '../core/datasets.ts';
 import type { LlmEngine } from '../core/engine.ts';
 import { errorMessage } from '../core/error-message.ts';
-import { exactMatch, stringF1 } from '../core/metrics.ts';
 import type { ConfidenceFn } from '../core/policy.ts';
-import { MissingLogprobsError, probeFeatures, type ProbeFeatures } from '../core/probe-features.ts';
-import { ConfidenceProbe, crossValidatedConfidences, DEFAULT_LABEL_THRESHOLD, labelOf, type ProbeData } from '../core/probe-model.ts';
+import { calibrate, calibrated, DEFAULT_THRESHOLD, scoredRows, trainCalibration, withOutcome, type Calibration } from '../core/probe-calibration.ts';
+import { ConfidenceProbe, DEFAULT_LABEL_THRESHOLD, trainProbe } from '../core/probe-model.ts';
+import { runResumable } from '../core/resumable-run.ts';
+import { deleteCalibration, readCalibration, saveCalibration } from './probe-store.ts';
 import type { Session } from './session.svelte.ts';
-
-/** One calibration question, both ways. */
-export interface ProbeRow {
-  id: string;
-  question: string;
-  answers: string[];
-  selfAnswer: string;
-  selfF1: number;
-  selfEm: number;
-  features: ProbeFeatures;
-  searchAnswer: string | null;
-  searchF1: number;
-  searchEm: number;
-  searches: number;
-  searchEnd: EndReason;
-  /** From a probe that did not see this question (cross-validation); set by training. */
-  confidence?: number;
-}
-
-export interface Calibration {
-  createdAt: number;
-  /** The engine and model the features came from: a probe only fits the model it was trained on. */
-  engine: string;
-  dataset: string;
-  questions: BenchQuestion[];
-  rows: ProbeRow[];
-  /** Questions the engine returned no log-probabilities for: they cannot be scored, and are not rerun. */
-  skipped?: { id: string; reason: string }[];
-  /** A self-answer counts as right at String-F1 ≥ this. */
-  labelThreshold: number;
-  /** The trained probe as plain JSON, read back through its schema. */
-  probe: ProbeData | null;
-  /** Adaptive mode self-answers at confidence ≥ this. */
-  threshold: number;
-}
-
-interface ProbeDb extends DBSchema {
-  calibration: { key: string; value: Calibration };
-}
-
-const KEY = 'current';
-let db: Promise<IDBPDatabase<ProbeDb>> | null = null;
-
-function open(): Promise<IDBPDatabase<ProbeDb>> {
-  db ??= openDB<ProbeDb>('sdg-probe', 1, { upgrade: (database) => void database.createObjectStore('calibration') });
-  return db;
-}
-
-export const DEFAULT_THRESHOLD = 0.8;
-/** Folds of the cross-validation that gives each question its out-of-sample confidence. */
-const FOLDS = 5;
 
 export type ProbeDeps = AgentDeps & { label: string };
 
@@ -93,7 +39,7 @@ export class ProbeState {
 
   async init(): Promise<void> {
     try {
-      const stored = (await (await open()).get('calibration', KEY)) ?? null;
+      const stored = await readCalibration();
       this.calibration = stored;
       this.probe = stored?.probe ? ConfidenceProbe.fromJSON(stored.probe) : null;
     } catch (error) {
@@ -127,9 +73,7 @@ export class ProbeState {
 
   /** Rows with a confidence, in the shape the calibration charts and table read. */
   get scored(): CalibrationRow[] {
-    return (this.calibration?.rows ?? []).flatMap((r) =>
-      r.confidence === undefined ? [] : [{ confidence: r.confidence, selfF1: r.selfF1, searchF1: r.searchF1, searches: r.searches, selfEm: r.selfEm, searchEm: r.searchEm }],
-    );
+    return scoredRows(this.calibration?.rows ?? []);
   }
 
   async start(dataset: string, questions: BenchQuestion[], labelThreshold: number, deps: ProbeDeps, config: AgentConfig): Promise<void> {
@@ -163,8 +107,17 @@ export class ProbeState {
     this.error = null;
     this.etaSeconds = null;
     try {
-      await this.runQuestions(calibration, deps, config, controller.signal);
-      if (controller.signal.aborted) return;
+      const end = await runResumable({
+        questions: calibration.questions,
+        done: calibrated(calibration),
+        signal: controller.signal,
+        resumeHint: 'press Resume to go on',
+        runOne: (question, signal) => calibrate(question, deps, config, signal),
+        // The latest record, not `calibration`: the threshold may have moved meanwhile.
+        store: (outcome) => this.store(withOutcome(this.calibration ?? calibration, outcome)),
+        onTimeLeft: (seconds) => (this.etaSeconds = seconds),
+      });
+      if (end === 'paused') return;
       if (this.calibration?.rows.length === 0) throw new Error('no question could be scored: the engine returned no log-probabilities for any of them');
       await this.train();
     } catch (error) {
@@ -176,20 +129,6 @@ export class ProbeState {
     }
   }
 
-  private async runQuestions(start: Calibration, deps: ProbeDeps, config: AgentConfig, signal: AbortSignal): Promise<void> {
-    const done = [...start.rows, ...(start.skipped ?? [])].map((r) => r.id);
-    const todo = start.questions.filter((q) => !done.includes(q.id));
-    const started = performance.now();
-    for (const [i, question] of todo.entries()) {
-      const row = await calibrate(question, deps, config, signal);
-      if (!row) return; // cancelled mid-question: it runs again on resume
-      // The latest record, not `start`: the threshold may have moved meanwhile.
-      const latest = this.calibration ?? start;
-      await this.store('skipped' in row ? { ...latest, skipped: [...(latest.skipped ?? []), row.skipped] } : { ...latest, rows: [...latest.rows, row] });
-      this.etaSeconds = ((performance.now() - started) / (i + 1) / 1000) * (todo.length - i - 1);
-    }
-  }
-
   /** Trains on the rows (again, e.g. after the label threshold changed) and stores the probe. */
   async train(labelThreshold = this.calibration?.labelThreshold ?? DEFAULT_LABEL_THRESHOLD): Promise<void> {
     const calibration = this.calibration;
@@ -197,10 +136,7 @@ export class ProbeState {
     this.training = true;
     this.error = null;
     try {
-      const examples = calibration.rows.map((r) => ({ features: r.features, label: labelOf(r.selfF1, labelThreshold) }));
-      const confidences = await crossValidatedConfidences(examples, { folds: FOLDS });
-      const probe = await ConfidenceProbe.train(examples, { labelThreshold });
-      const rows = calibration.rows.map((r, i) => ({ ...r, confidence: confidences[i] as number }));
+      const { rows, probe } = await trainCalibration(calibration.rows, labelThreshold, trainProbe);
       await this.store({ ...(this.calibration ?? calibration), rows, labelThreshold, probe: probe.toJSON() });
       this.probe = probe;
     } catch (error) {
@@ -216,49 +152,13 @@ export class ProbeState {
 
   async clear(): Promise<void> {
     this.cancel();
-    await (await open()).delete('calibration', KEY);
+    await deleteCalibration();
     this.calibration = null;
     this.probe = null;
   }
 
   private async store(calibration: Calibration): Promise<void> {
-    // Stored as plain data: Svelte state proxies cannot be structured-cloned.
-    await (await open()).put('calibration', JSON.parse(JSON.stringify(calibration)) as Calibration, KEY);
+    await saveCalibration(calibration);
     this.calibration = calibration;
   }
-}
-
-/** One question both ways; null when cancelled before it finished. */
-async function calibrate(question: BenchQuestion, deps: ProbeDeps, config: AgentConfig, signal: AbortSignal): Promise<ProbeRow | { skipped: { id: string; reason: string } } | null> {
-  let attempt;
-  try {
-    attempt = await probeFeatures(deps.engine, question.question, { signal });
-  } catch (error) {
-    if (signal.aborted) return null;
-    if (error instanceof MissingLogprobsError) return { skipped: { id: question.id, reason: error.message } };
-    throw error;
-  }
-  const searched = await firstResult(runBenchmark([question], deps, config, { signal }));
-  if (!searched) return null;
-  // An engine or index failure is not a score: stop, keep what is done, let the user resume.
-  if (searched.end === 'error') throw new Error(`question ${question.id} failed: ${failureOf(searched)}; finished questions are kept`);
-  return {
-    id: question.id,
-    question: question.question,
-    answers: question.answers,
-    selfAnswer: attempt.answer,
-    selfF1: attempt.answer ? stringF1(attempt.answer, question.answers) : 0,
-    selfEm: attempt.answer ? exactMatch(attempt.answer, question.answers) : 0,
-    features: attempt.features,
-    searchAnswer: searched.prediction,
-    searchF1: searched.f1,
-    searchEm: searched.em,
-    searches: searched.stats.searches,
-    searchEnd: searched.end,
-  };
-}
-
-async function firstResult<T>(results: AsyncGenerator<T>): Promise<T | null> {
-  for await (const result of results) return result;
-  return null;
 }

@@ -143,6 +143,9 @@ describe('the app answers a question with the real engine (tiny model, CPU)', ()
     const page = await openReadyApp();
     await page.click('nav >> text=Benchmark');
     await page.waitForSelector('[data-testid=dataset-status]:has-text("HotpotQA demo questions: 10 questions")');
+    // The run uses the user's settings, shown above it, and keeps them when it resumes.
+    await page.fill('input[name=top-k]', '2');
+    await page.dispatchEvent('input[name=top-k]', 'change');
     await page.fill('input[name=bench-count]', '3');
     await page.click('button:text("Start")');
     await page.waitForSelector('[data-testid=bench-results] tbody tr', { timeout: 120_000 });
@@ -168,10 +171,20 @@ describe('the app answers a question with the real engine (tiny model, CPU)', ()
     // The exported numbers are the ones in the table.
     const download = page.waitForEvent('download');
     await page.click('[data-testid=bench-runs] button:text("JSON")');
-    const json = JSON.parse(readFileSync((await (await download).path()) ?? '', 'utf8')) as { summary: { f1: number; searchesPerQuestion: number }; results: { id: string }[] };
+    const json = JSON.parse(readFileSync((await (await download).path()) ?? '', 'utf8')) as { summary: { f1: number; searchesPerQuestion: number }; results: { id: string }[]; settings: object };
     expect(json.results.map((r) => r.id)).toEqual(['q0', 'q1', 'q2']);
     expect(await page.textContent('[data-field=f1]')).toBe((100 * json.summary.f1).toFixed(1));
     expect(await page.textContent('[data-field=searches]')).toBe(json.summary.searchesPerQuestion.toFixed(2));
+    expect(json.settings).toMatchObject({ policy: 'always-search', topK: 2, maxTurns: 6, retrievalMode: 'lexical', noisePercent: 0 });
+    expect(await page.textContent('[data-field=agent]')).toBe('top-2, 6 steps');
+    const traces = page.waitForEvent('download');
+    await page.click('[data-testid=bench-runs] button:text("Traces")');
+    const lines = readFileSync((await (await traces).path()) ?? '', 'utf8').trim().split('\n');
+    const found = lines.flatMap((line) => (JSON.parse(line) as { trace: { type: string; passages?: object[] }[] }).trace.flatMap((e) => (e.type === 'passages' ? [e.passages?.length ?? 0] : [])));
+    expect(found.length).toBeGreaterThan(0);
+    for (const count of found) expect(count).toBeLessThanOrEqual(2);
+    await page.fill('input[name=top-k]', '3');
+    await page.dispatchEvent('input[name=top-k]', 'change');
     expect(browser.pageErrors).toEqual([]);
     await page.close();
   });

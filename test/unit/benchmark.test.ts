@@ -1,10 +1,10 @@
 /** The benchmark runner, its loaders, exports and the ASP trace filter, on hand-checked cases. */
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_FILTER, filterTraces, sftJsonl } from '../../src/core/asp-filter.ts';
-import { runBenchmark, summarize, type QuestionResult } from '../../src/core/benchmark.ts';
+import { QuestionFailedError, runQuestion, summarize, type QuestionResult } from '../../src/core/benchmark.ts';
 import { parseDataset, type BenchQuestion } from '../../src/core/datasets.ts';
 import { csvCell, resultsCsv, resultsJson, tracesJsonl } from '../../src/core/export.ts';
-import { failingRetriever } from '../../src/core/noise.ts';
+import { noisyRetriever } from '../../src/core/noise.ts';
 import { alwaysSearch } from '../../src/core/policy.ts';
 import { SEARCH_AGENT_PROMPT } from '../../src/core/prompts.ts';
 import { mean, percentile } from '../../src/core/stats.ts';
@@ -28,9 +28,9 @@ function engineAnswering(...answers: string[]): ScriptedEngine {
   return new ScriptedEngine(answers.flatMap((a): Reply[] => ['<search>lookup</search>', `<answer>${a}</answer>`]));
 }
 
-async function collect(questions: readonly BenchQuestion[], engine: ScriptedEngine, options: Parameters<typeof runBenchmark>[3] = {}): Promise<QuestionResult[]> {
+async function collect(questions: readonly BenchQuestion[], engine: ScriptedEngine): Promise<QuestionResult[]> {
   const results: QuestionResult[] = [];
-  for await (const result of runBenchmark(questions, { engine, retriever: corpus }, { policy: alwaysSearch }, options)) results.push(result);
+  for (const question of questions) results.push((await runQuestion(question, { engine, retriever: corpus }, { policy: alwaysSearch })) as QuestionResult);
   return results;
 }
 
@@ -75,24 +75,28 @@ describe('benchmark runner', () => {
     expect(results[0]?.transcript.at(-1)).toMatchObject({ role: 'assistant', content: expect.stringContaining('London') });
   });
 
-  it('skips finished questions on resume, and drops a question cut short by a pause', async () => {
-    expect((await collect(QUESTIONS, engineAnswering('the Analytical Engine'), { skip: new Set(['q1']) })).map((r) => r.id)).toEqual(['q2']);
+  it('gives no result for a question cut short by a pause, and refuses to score a failed engine', async () => {
     const pause = new AbortController();
-    const engine = new ScriptedEngine([() => (pause.abort(), '<search>lookup</search>')]);
-    await expect(collect(QUESTIONS, engine, { signal: pause.signal })).resolves.toEqual([]);
+    const paused = new ScriptedEngine([() => (pause.abort(), '<search>lookup</search>')]);
+    await expect(runQuestion(QUESTIONS[0] as BenchQuestion, { engine: paused, retriever: corpus }, { policy: alwaysSearch }, pause.signal)).resolves.toBeNull();
+    const broken = new ScriptedEngine([() => { throw new Error('the GPU was lost'); }]);
+    const failed = runQuestion(QUESTIONS[1] as BenchQuestion, { engine: broken, retriever: corpus }, { policy: alwaysSearch });
+    await expect(failed).rejects.toThrow(QuestionFailedError);
+    await expect(failed).rejects.toThrow('question q2 failed: the GPU was lost');
   });
 
   it('fails the given share of retrievals, reproducibly', async () => {
-    const always = failingRetriever(corpus, 1);
+    const failing = (rate: number, seed?: number) => noisyRetriever(corpus, 'fail', rate, seed);
+    const always = failing(1);
     expect(await always.search('Ada', 3)).toEqual([]);
-    expect(await failingRetriever(corpus, 0).search('Ada', 1)).toHaveLength(1);
-    const pattern = async (seed: number) => Promise.all(Array.from({ length: 40 }, async () => (await failingRetriever(corpus, 0.3, seed).search('Ada', 1)).length));
-    const noisy = failingRetriever(corpus, 0.3, 9);
+    expect(await failing(0).search('Ada', 1)).toHaveLength(1);
+    const pattern = async (seed: number) => Promise.all(Array.from({ length: 40 }, async () => (await failing(0.3, seed).search('Ada', 1)).length));
+    const noisy = failing(0.3, 9);
     const outcomes = await Promise.all(Array.from({ length: 200 }, async () => (await noisy.search('Ada', 1)).length));
     expect(outcomes.filter((n) => n === 0).length).toBeGreaterThan(30);
     expect(outcomes.filter((n) => n === 0).length).toBeLessThan(90);
     expect(await pattern(5)).toEqual(await pattern(5));
-    expect(() => failingRetriever(corpus, 1.5)).toThrow('between 0 and 1');
+    expect(() => failing(1.5)).toThrow('between 0 and 1');
   });
 
   it('summary statistics: nearest-rank percentiles and means', () => {

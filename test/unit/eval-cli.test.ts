@@ -95,6 +95,24 @@ describe('npm run eval', () => {
     expect(bad.output).toContain('--retrieval must be one of hybrid, lexical, dense');
   });
 
+  it('spoils searches as the app does: --noise 1 fails every one, --noise-kind distract returns the next-best passages', async () => {
+    const searched = async (...args: string[]): Promise<string[]> => {
+      const out = mkdtempSync(join(tmpdir(), 'sdg-eval-out-'));
+      const run = await evalCli('--out', out, '--limit', '1', ...args);
+      expect(run.status, run.output).toBe(0);
+      const [line] = readFileSync(join(out, 'traces.jsonl'), 'utf8').trim().split('\n');
+      const { trace } = JSON.parse(line ?? '') as { trace: { type: string; passages?: { id: string }[] }[] };
+      return trace.flatMap((e) => (e.type === 'passages' ? (e.passages ?? []).map((p) => p.id) : []));
+    };
+    const plain = await searched();
+    expect(plain).toHaveLength(3);
+    expect(await searched('--noise', '1')).toEqual([]);
+    const distracted = await searched('--noise', '1', '--noise-kind', 'distract');
+    expect(distracted.length).toBeGreaterThan(0);
+    expect(distracted.filter((id) => plain.includes(id))).toEqual([]);
+    expect((await evalCli('--noise-kind', 'telepathy')).output).toContain('--noise-kind must be one of fail, distract');
+  });
+
   it('stops at an unreachable server, keeping nothing it could not score', async () => {
     const out = mkdtempSync(join(tmpdir(), 'sdg-eval-out-'));
     const child = await new Promise<{ status: number | null; output: string }>((done) => {
