@@ -72,11 +72,13 @@ export function newTally(): ReadTally {
 /** The passages of a JSONL corpus, streamed; `tally` is filled in as lines are read. */
 export async function* streamPassages(path: string, chunkWords: number, tally: ReadTally, onBytes?: (bytes: number) => void): AsyncGenerator<Document> {
   const collector = new PassageCollector(chunkWords);
-  const stream = createReadStream(path, 'utf8');
+  const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
+  // Bytes are counted as lines are handed on, not as the stream reads ahead (readline buffers a small
+  // file whole at once): the progress bar follows the build, embeddings included.
   let bytes = 0;
-  if (onBytes) stream.on('data', (chunk) => onBytes((bytes += Buffer.byteLength(chunk))));
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
   for await (const raw of lines) {
+    bytes += Buffer.byteLength(raw) + 1;
+    onBytes?.(bytes);
     const line = ++tally.lines;
     if (!raw.trim()) continue;
     const json = parseJsonLine(raw, MAX_SOURCE_LINE_CHARS);

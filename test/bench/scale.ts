@@ -150,46 +150,63 @@ async function search(index: string, qs: readonly Question[], dir: string) {
   };
 }
 
+/** A list of non-negative integers in a typed array that doubles as it fills: a fifth of the heap of
+ * number[] at the tens of millions of postings a 5M corpus gives the questions' terms. */
+class GrowingList {
+  values = new Uint32Array(16);
+  length = 0;
+
+  push(value: number): void {
+    if (this.length === this.values.length) {
+      const grown = new Uint32Array(this.values.length * 2);
+      grown.set(this.values);
+      this.values = grown;
+    }
+    this.values[this.length++] = value;
+  }
+}
+
 /**
  * Exhaustive float BM25 over the corpus as the builder reads it (same chunking and dedup, so the same
  * rows): one pass collects the postings of the questions' terms only, then every question is scored
- * against every passage holding any of its terms.
+ * against every passage holding any of its terms. Only gold titles are kept: a hit is told by its title.
  */
 async function exhaustive(corpus: string, qs: readonly Question[]): Promise<string[][]> {
   log('exhaustive BM25 over the corpus');
-  const wanted = new Map<string, { rows: number[]; tfs: number[] }>();
+  const wanted = new Map<string, { rows: GrowingList; tfs: GrowingList }>();
   const queries = qs.map((q) => queryTerms(q.text, MAX_QUERY_TERMS));
-  for (const terms of queries) for (const term of terms.keys()) wanted.set(term, { rows: [], tfs: [] });
-  const titles: string[] = [];
-  const lengths: number[] = [];
+  for (const terms of queries) for (const term of terms.keys()) wanted.set(term, { rows: new GrowingList(), tfs: new GrowingList() });
+  const goldTitles = new Set(qs.flatMap((q) => [...q.gold]));
+  const titles = new Map<number, string>();
+  const lengths = new GrowingList();
   for await (const doc of streamPassages(corpus, 100, newTally())) {
+    const row = lengths.length;
     const { tf, length } = passageTerms(doc.title, doc.text);
     for (const [term, count] of tf) {
       const list = wanted.get(term);
-      if (list) {
-        list.rows.push(titles.length);
-        list.tfs.push(count);
-      }
+      list?.rows.push(row);
+      list?.tfs.push(count);
     }
-    titles.push(doc.title);
+    if (goldTitles.has(doc.title)) titles.set(row, doc.title);
     lengths.push(length);
   }
-  const n = titles.length;
-  const avg = lengths.reduce((a, b) => a + b, 0) / n;
+  const n = lengths.length;
+  const avg = lengths.values.subarray(0, n).reduce((a, b) => a + b, 0) / n;
   const scores = new Float64Array(n);
   return queries.map((terms) => {
     const touched: number[] = [];
     for (const [term, weight] of terms) {
       const list = wanted.get(term);
       if (!list) continue;
-      list.rows.forEach((row, i) => {
+      for (let i = 0; i < list.rows.length; i++) {
+        const row = list.rows.values[i] ?? 0;
         if (scores[row] === 0) touched.push(row);
-        scores[row] = (scores[row] ?? 0) + weight * bm25(list.tfs[i] ?? 0, lengths[row] ?? 0, avg, list.rows.length, n, BM25_DEFAULTS);
-      });
+        scores[row] = (scores[row] ?? 0) + weight * bm25(list.tfs.values[i] ?? 0, lengths.values[row] ?? 0, avg, list.rows.length, n, BM25_DEFAULTS);
+      }
     }
     const top = touched.sort((a, b) => (scores[b] ?? 0) - (scores[a] ?? 0) || a - b).slice(0, K);
     for (const row of touched) scores[row] = 0;
-    return top.map((row) => titles[row] ?? '');
+    return top.map((row) => titles.get(row) ?? '');
   });
 }
 
