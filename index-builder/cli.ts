@@ -11,6 +11,7 @@ import { availableParallelism } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { errorMessage } from '../src/core/error-message.ts';
+import { abortOnCtrlC, runCommand } from '../src/cli/command.ts';
 import { CATALOG_FILE } from '../src/core/index-catalog.ts';
 import { indexFiles, parseManifest, sumBytes, type IndexManifest } from '../src/core/index-manifest.ts';
 import { buildIndex, builderKey, MANIFEST_FILE, type BuildInput, type BuildOptions } from './build.ts';
@@ -200,11 +201,7 @@ async function startPool(choice: EmbedderChoice, threads: number): Promise<Build
 }
 
 /** Ctrl-C stops the build at its next passage or term; the output folder keeps its last whole index. */
-function interruptible(): AbortSignal {
-  const controller = new AbortController();
-  process.once('SIGINT', () => controller.abort(new Error('interrupted: the last complete index (if any) is untouched; run the same command again to build it')));
-  return controller.signal;
-}
+const interruptible = () => abortOnCtrlC('interrupted: the last complete index (if any) is untouched; run the same command again to build it');
 
 async function build(values: Values, corpus: Corpus, signal: AbortSignal): Promise<void> {
   const shardBytes = shardBytesOf(values);
@@ -274,7 +271,4 @@ async function main(): Promise<void> {
   return build(values, await openCorpus(values, resolve(values.input), chunkWordsOf(values), signal), signal);
 }
 
-main().catch((error: unknown) => {
-  console.error(`index-builder: ${errorMessage(error)}`);
-  process.exit(1);
-});
+runCommand('index-builder', main);

@@ -18,7 +18,7 @@ import { terminalProgress } from '../../index-builder/progress.ts';
 import { DEFAULT_FILTER, filterTraces, sftJsonl } from '../core/asp-filter.ts';
 import { runQuestion, summarize, type QuestionResult } from '../core/benchmark.ts';
 import { parseDataset } from '../core/datasets.ts';
-import { errorMessage } from '../core/error-message.ts';
+import { abortOnCtrlC, runCommand } from './command.ts';
 import { NOISE_KINDS } from '../core/noise.ts';
 import { FIXED_POLICY_NAMES, policyByName } from '../core/policy.ts';
 import { runResumable } from '../core/resumable-run.ts';
@@ -135,8 +135,7 @@ async function main(): Promise<void> {
   if (results.length) console.log(`resuming: ${results.length} of ${selected.length} questions already done`);
   const engine = new OpenAiEngine({ baseUrl: settings.baseUrl ?? '', model: settings.model ?? '', ...(values['api-key'] && { apiKey: values['api-key'] }) });
   const { retriever, close } = await openRetriever(settings, values['model-dir']);
-  const pause = new AbortController();
-  process.once('SIGINT', () => pause.abort(new Error('paused: run the same command again to resume')));
+  const paused = abortOnCtrlC('paused: run the same command again to resume');
   const progress = terminalProgress();
   progress.start(`${settings.policy}, ${settings.retrieval} retrieval`, selected.length);
   progress.update(results.length);
@@ -147,7 +146,7 @@ async function main(): Promise<void> {
     await runResumable({
       questions: selected,
       done: results,
-      signal: pause.signal,
+      signal: paused,
       resumeHint: 'run the command again to resume',
       runOne: (question, signal) => runQuestion(question, deps, config, signal),
       store: async (result) => {
@@ -160,7 +159,7 @@ async function main(): Promise<void> {
     progress.stop();
     await close();
   }
-  if (pause.signal.aborted) throw pause.signal.reason;
+  if (paused.aborted) throw paused.reason;
   report(out, settings, results.filter((r) => selected.some((q) => q.id === r.id)));
 }
 
@@ -190,7 +189,4 @@ function report(out: string, settings: Settings, results: QuestionResult[]): voi
   console.log(`written to ${out}: results.csv, results.json, traces.jsonl, sft.jsonl`);
 }
 
-main().catch((error: unknown) => {
-  console.error(`eval: ${errorMessage(error)}`);
-  process.exit(1);
-});
+runCommand('eval', main);

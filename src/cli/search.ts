@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { errorMessage } from '../core/error-message.ts';
+import { runCommand } from './command.ts';
 import { openIndexFolder } from '../../index-builder/open-folder.ts';
 import type { ShardedIndex } from '../retrieval/sharded-index.ts';
 
@@ -54,7 +54,4 @@ async function answer(index: ShardedIndex, query: string, k: number) {
   return { query, ms: Number(ms.toFixed(2)), hits: passages.map(({ id, title, score }) => ({ id, title, score: Number(score.toFixed(4)) })) };
 }
 
-main().catch((error: unknown) => {
-  console.error(`search: ${errorMessage(error)}`);
-  process.exit(1);
-});
+runCommand('search', main);

@@ -1,12 +1,7 @@
 /** A dense index answers "the k rows most similar to this unit-length query" (inner product). */
-
-export interface DenseHit {
-  /** Row number in the index: the passage's position in the corpus. */
-  row: number;
-  score: number;
-}
+import type { RankedRow } from './ranked-row.ts';
 
 export interface DenseIndex {
   readonly size: number;
-  search(query: Float32Array, k: number): DenseHit[];
+  search(query: Float32Array, k: number): RankedRow[];
 }

@@ -25,7 +25,8 @@
  * - Bytes a passage: 388 (384 codes + a float32 scale), in the shard and in wasm memory alike (rows
  *   are padded to 16 bytes: none at 384-d); float32 would be 1,536.
  */
-import type { DenseHit, DenseIndex } from './dense-index.ts';
+import type { DenseIndex } from './dense-index.ts';
+import type { RankedRow } from './ranked-row.ts';
 import { Int8DotKernel } from './int8-dot-kernel.ts';
 import type { Int8Vectors } from './vectors.ts';
 
@@ -80,7 +81,7 @@ export class FlatInt8Index implements DenseIndex {
     this.rows += block.scales.length;
   }
 
-  search(query: Float32Array, k: number): DenseHit[] {
+  search(query: Float32Array, k: number): RankedRow[] {
     if (query.length !== this.dimension) throw new Error(`query has ${query.length} dimensions, the index ${this.dimension}`);
     if (!query.every(Number.isFinite)) throw new Error('the query vector has a value that is not a finite number');
     const top = new TopK(Math.min(Math.max(0, Math.floor(k)), this.rows));
@@ -160,7 +161,7 @@ export class TopK {
     this.rows[i] = row;
   }
 
-  sorted(): DenseHit[] {
+  sorted(): RankedRow[] {
     return Array.from({ length: this.length }, (_, i) => ({ row: this.rows[i] as number, score: this.scores[i] as number }));
   }
 }

@@ -1,9 +1,5 @@
 /** Hybrid retrieval merges ranked lists by reciprocal-rank fusion, which needs no score calibration. */
-
-export interface RankedRow {
-  row: number;
-  score: number;
-}
+import type { RankedRow } from './ranked-row.ts';
 
 /** The usual constant from Cormack et al. (2009): damps the weight of the very first ranks. */
 const RRF_K = 60;

@@ -10,6 +10,7 @@ import { queryTerms } from './bm25.ts';
 import { ByteLru } from './byte-lru.ts';
 import { topK, type WeightedCursor } from './maxscore.ts';
 import { PostingCursor } from './postings.ts';
+import type { RankedRow } from './ranked-row.ts';
 import { decodeDictionary, decodePage, pageOf, type PageLine, type TermEntry } from './term-dictionary.ts';
 import { TOKENIZER_ID } from './tokenizer.ts';
 
@@ -22,12 +23,6 @@ export const DEFAULT_LEXICAL_BUDGET_BYTES = 48 * 1024 * 1024;
 
 /** A decoded page's Map of entries costs about three times its bytes in V8. */
 const PAGE_MEMORY_FACTOR = 3;
-
-export interface LexicalHit {
-  row: number;
-  /** BM25, as the quantised impacts add up to it. */
-  score: number;
-}
 
 export class LexicalIndex {
   private readonly pages: ByteLru<number, Map<string, TermEntry>>;
@@ -69,7 +64,8 @@ export class LexicalIndex {
     }
   }
 
-  async search(query: string, k: number): Promise<LexicalHit[]> {
+  /** Rows scored by BM25, as the quantised impacts add up to it. */
+  async search(query: string, k: number): Promise<RankedRow[]> {
     const weights = queryTerms(query, MAX_QUERY_TERMS);
     if (k <= 0 || weights.size === 0) return [];
     const found = await Promise.all([...weights].map(async ([term, weight]) => ({ term, weight, entry: await this.entry(term) })));

@@ -6,6 +6,7 @@
  * impacts, so the result is exactly the exhaustive one (ties go to the lower row), which the tests check.
  */
 import { END, type PostingCursor } from './postings.ts';
+import type { RankedRow } from './ranked-row.ts';
 
 export interface WeightedCursor {
   cursor: PostingCursor;
@@ -13,13 +14,8 @@ export interface WeightedCursor {
   weight: number;
 }
 
-export interface ScoredRow {
-  row: number;
-  /** The sum of weight × impact over the query's terms. */
-  score: number;
-}
-
-export function topK(terms: readonly WeightedCursor[], k: number): ScoredRow[] {
+/** Rows with the sum of weight × impact over the query's terms. */
+export function topK(terms: readonly WeightedCursor[], k: number): RankedRow[] {
   if (k <= 0 || terms.length === 0) return [];
   const lists = [...terms].sort((a, b) => bound(a) - bound(b));
   const prefix: number[] = [];
@@ -89,7 +85,7 @@ class TopHeap {
     }
   }
 
-  sorted(): ScoredRow[] {
+  sorted(): RankedRow[] {
     return this.rows.map((row, i) => ({ row, score: this.scores[i] ?? 0 })).sort((a, b) => b.score - a.score || a.row - b.row);
   }
 

@@ -10,7 +10,8 @@ import { indexFiles, sumBytes, type IndexManifest, type ShardFile } from '../cor
 import { RETRIEVAL_MODES, type Document, type Passage, type RetrievalMode } from '../core/retriever.ts';
 import type { FetchFileRange } from './byte-codec.ts';
 import { FlatInt8Index } from './flat-index.ts';
-import { reciprocalRankFusion, type RankedRow } from './fusion.ts';
+import { reciprocalRankFusion } from './fusion.ts';
+import type { RankedRow } from './ranked-row.ts';
 import { DEFAULT_LEXICAL_BUDGET_BYTES, LexicalIndex } from './lexical-index.ts';
 import { decodePassageTable, PassageStore } from './passage-store.ts';
 import type { FetchRange } from './range-source.ts';

@@ -10,7 +10,8 @@
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { FlatInt8Index, TopK } from '../../src/retrieval/flat-index.ts';
-import type { DenseHit, DenseIndex } from '../../src/retrieval/dense-index.ts';
+import type { DenseIndex } from '../../src/retrieval/dense-index.ts';
+import type { RankedRow } from '../../src/retrieval/ranked-row.ts';
 import type { Int8Vectors } from '../../src/retrieval/vectors.ts';
 import { normalize, quantizeInt8 } from '../../src/retrieval/vectors.ts';
 import { seededRandom } from '../../src/core/noise.ts';
@@ -88,7 +89,7 @@ export class FlatFloat32Index implements DenseIndex {
     return this.data.length / this.dimension;
   }
 
-  search(query: Float32Array, k: number): DenseHit[] {
+  search(query: Float32Array, k: number): RankedRow[] {
     const { data, dimension } = this;
     const top = new TopK(Math.min(k, this.size));
     const tail = dimension - (dimension % 4);

@@ -5,7 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { DenseHit, DenseIndex } from '../../src/retrieval/dense-index.ts';
+import type { DenseIndex } from '../../src/retrieval/dense-index.ts';
+import type { RankedRow } from '../../src/retrieval/ranked-row.ts';
 import { dequantizeRow, type Int8Vectors } from '../../src/retrieval/vectors.ts';
 
 type VoyModule = typeof import('voy-search');
@@ -56,7 +57,7 @@ export class VoyIndex implements DenseIndex {
   }
 
   /** Voy returns neighbours without scores; they come back in its order, ranked best first. */
-  search(query: Float32Array, k: number): DenseHit[] {
+  search(query: Float32Array, k: number): RankedRow[] {
     return this.voy.search(query, k).neighbors.map((n, rank) => ({ row: Number(n.id), score: -rank }));
   }
 }

@@ -12,14 +12,15 @@ import { buildIndex } from '../../index-builder/build.ts';
 import { openIndexFolder } from '../../index-builder/open-folder.ts';
 import { bm25, BM25_DEFAULTS, impactScale, passageTerms, quantize, queryTerms } from '../../src/retrieval/bm25.ts';
 import { MAX_QUERY_TERMS } from '../../src/retrieval/lexical-index.ts';
-import { topK, type ScoredRow } from '../../src/retrieval/maxscore.ts';
+import { topK } from '../../src/retrieval/maxscore.ts';
+import type { RankedRow } from '../../src/retrieval/ranked-row.ts';
 import { BLOCK_SIZE, encodePostings, END, PostingCursor } from '../../src/retrieval/postings.ts';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
 /** Score desc, then row asc: the order both sides promise. */
-function exhaustive(lists: readonly { rows: number[]; impacts: number[]; weight: number }[], k: number): ScoredRow[] {
+function exhaustive(lists: readonly { rows: number[]; impacts: number[]; weight: number }[], k: number): RankedRow[] {
   const scores = new Map<number, number>();
   for (const { rows, impacts, weight } of lists) rows.forEach((row, i) => scores.set(row, (scores.get(row) ?? 0) + weight * (impacts[i] ?? 0)));
   return [...scores].map(([row, score]) => ({ row, score })).sort((a, b) => b.score - a.score || a.row - b.row).slice(0, k);
@@ -75,7 +76,7 @@ const text = fc.array(fc.constantFrom(...WORDS), { minLength: 1, maxLength: 40 }
 const corpus = fc.array(fc.record({ title: fc.array(fc.constantFrom(...WORDS), { minLength: 1, maxLength: 3 }).map((w) => w.join(' ')), text }), { minLength: 1, maxLength: 300 });
 
 /** Exhaustive BM25 straight from the texts, with the index's own formula and quantisation. */
-function bruteForce(documents: readonly { title: string; text: string }[], query: string, k: number): ScoredRow[] {
+function bruteForce(documents: readonly { title: string; text: string }[], query: string, k: number): RankedRow[] {
   const terms = documents.map((d) => passageTerms(d.title, d.text));
   const avg = terms.reduce((sum, t) => sum + t.length, 0) / terms.length || 1;
   const scale = impactScale(documents.length, BM25_DEFAULTS);
