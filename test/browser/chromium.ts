@@ -11,7 +11,7 @@ import { chromium, type BrowserContext, type Request } from 'playwright-core';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
-/** The flags known to work on these machines (DESIGN.md, "Known recipes"). */
+/** The flags known to work on these machines (../shared/DESIGN.md, "Known recipes"). */
 export const CHROMIUM_ARGS = [
   '--headless=new',
   '--no-sandbox',

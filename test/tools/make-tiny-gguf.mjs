@@ -15,7 +15,7 @@ import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The shape of the tiny model (DESIGN.md, "Models we can run on the development machines"). */
+/** The shape of the tiny model (../shared/DESIGN.md, "Models we can run on the development machines"). */
 export const TINY_SPEC = Object.freeze({
   nEmbd: 32,
   nLayer: 2,

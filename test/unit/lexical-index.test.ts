@@ -48,7 +48,7 @@ describe('the lexical index on the whole demo corpus', () => {
       const titles = new Set((await index.search(q.question_text, { mode: 'lexical', k: 5 })).map((p) => p.title));
       recall += [...gold].filter((t) => titles.has(t)).length / gold.size;
     }
-    // 0.771 with this index; MiniSearch's BM25 measured 0.744, DESIGN.md's BM25 reference is 0.731.
+    // 0.771 with this index; MiniSearch's BM25 measured 0.744, ../shared/DESIGN.md's BM25 reference is 0.731.
     expect(recall / questions.length).toBeGreaterThan(0.72);
   });
 
