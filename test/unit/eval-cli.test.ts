@@ -5,21 +5,20 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hotpotQuestions } from '../shared-data.ts';
 import { buildSmallIndex } from '../tools/small-index.ts';
+import { hasSearched, startScriptedOpenAi, type ScriptedServer } from '../tools/scripted-openai.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const questions = hotpotQuestions(3);
 /** The scripted model answers the first question right and the others wrong. */
 const answerFor = (question: string) => (question.includes(questions[0]?.question_text ?? '-') ? (questions[0]?.answers_objects[0]?.spans[0] ?? '') : 'Atlantis');
 
-let server: Server;
+let server: ScriptedServer;
 let baseUrl = '';
 let indexDir = '';
 let dataset = '';
@@ -30,26 +29,15 @@ beforeAll(async () => {
   await buildSmallIndex(indexDir, 3);
   dataset = join(indexDir, 'questions.jsonl');
   writeFileSync(dataset, questions.map((q) => JSON.stringify(q)).join('\n'));
-  server = createServer((req, res) => {
-    let raw = '';
-    req.on('data', (c: Buffer) => (raw += c.toString()));
-    req.on('end', () => {
-      const { messages } = JSON.parse(raw) as { messages: { role: string; content: string }[] };
-      const question = messages[1]?.content ?? '';
-      const searched = messages.some((m) => m.content.startsWith('<information>'));
-      if (!searched) asked.push(question);
-      const reply = searched ? `<answer>${answerFor(question)}</answer>` : `<search>${question.slice(0, 60)}</search>`;
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write(`data: ${JSON.stringify({ choices: [{ delta: { content: reply } }] })}\n\n`);
-      res.write(`data: ${JSON.stringify({ choices: [{ delta: {}, finish_reason: 'stop' }], usage: { prompt_tokens: 100, completion_tokens: 10 } })}\n\n`);
-      res.end('data: [DONE]\n\n');
-    });
+  server = await startScriptedOpenAi((messages) => {
+    const question = messages[1]?.content ?? '';
+    if (!hasSearched(messages)) asked.push(question);
+    return hasSearched(messages) ? `<answer>${answerFor(question)}</answer>` : `<search>${question.slice(0, 60)}</search>`;
   });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  baseUrl = server.baseUrl;
 });
 
-afterAll(() => new Promise<void>((done) => server.close(() => done())));
+afterAll(() => server.close());
 
 /** Asynchronous: the scripted server answers from this process while the CLI runs. */
 function evalCli(...args: string[]): Promise<{ status: number | null; output: string }> {
