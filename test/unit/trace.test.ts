@@ -1,20 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { TraceParser, parseTrace, type TraceBlock } from '../../src/core/trace.ts';
+import { parseTrace, type TraceBlock } from '../../src/core/trace.ts';
 
 const summary = (blocks: TraceBlock[]) => blocks.map((b) => [b.type, b.text, 'closed' in b ? b.closed : undefined]);
-
-function parseInChunks(text: string, cuts: number[]): TraceBlock[] {
-  const parser = new TraceParser();
-  const out: TraceBlock[] = [];
-  let from = 0;
-  for (const cut of [...cuts].sort((a, b) => a - b)) {
-    out.push(...parser.push(text.slice(from, cut)));
-    from = Math.max(from, cut);
-  }
-  out.push(...parser.push(text.slice(from)), ...parser.finish());
-  return out;
-}
 
 describe('trace parser', () => {
   it('reads a well-formed step', () => {
@@ -61,11 +49,6 @@ describe('trace parser', () => {
     ]);
   });
 
-  it('gives the same blocks whatever the chunking, including tags split across chunks', () => {
-    const text = '<think>a</think><sea' + 'rch>b</sea' + 'rch>';
-    expect(summary(parseInChunks(text, [9, 19, 20, 26]))).toEqual(summary(parseTrace(text)));
-  });
-
   it('records where each block ends in the stream', () => {
     const text = '<think>t</think><search>q</search> trailing';
     const [think, search] = parseTrace(text);
@@ -83,11 +66,10 @@ const fragment = fc.oneof(
 const adversarial = fc.array(fragment, { maxLength: 40 }).map((parts) => parts.join(''));
 
 describe('trace parser under random and adversarial input', () => {
-  it('never throws, terminates, and is independent of chunking (10,000 cases)', () => {
+  it('never throws, terminates, and loses nothing (10,000 cases)', () => {
     fc.assert(
-      fc.property(fc.oneof(adversarial, fc.string({ unit: 'grapheme', maxLength: 200 })), fc.array(fc.nat(300), { maxLength: 12 }), (text, cuts) => {
+      fc.property(fc.oneof(adversarial, fc.string({ unit: 'grapheme', maxLength: 200 })), (text) => {
         const whole = parseTrace(text);
-        expect(summary(parseInChunks(text, cuts))).toEqual(summary(whole));
         // Nothing lost, nothing invented: the blocks hold exactly the input's text with its tags taken out.
         const squash = (s: string) => s.replace(/\s+/g, '');
         expect(squash(whole.map((b) => b.text).join(''))).toBe(squash(text.replace(/<\/?(think|search|answer|information)>/gi, '')));
@@ -97,12 +79,8 @@ describe('trace parser under random and adversarial input', () => {
     );
   });
 
-  it('finds every action in a long stream fed a few characters at a time', () => {
-    const parser = new TraceParser();
-    const stream = '<search>q</search>'.repeat(10_000);
-    let searches = 0;
-    for (let i = 0; i < stream.length; i += 5) searches += parser.push(stream.slice(i, i + 5)).filter((b) => b.type === 'search').length;
-    searches += parser.finish().length;
-    expect(searches).toBe(10_000);
+  it('finds every action in a long reply', () => {
+    const reply = '<search>q</search>'.repeat(10_000);
+    expect(parseTrace(reply).filter((b) => b.type === 'search' && b.closed)).toHaveLength(10_000);
   });
 });
