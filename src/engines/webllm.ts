@@ -14,10 +14,9 @@ import {
   type LoadProgress,
 } from '../core/engine.ts';
 import { detectGpu } from './webgpu.ts';
-import { errorMessage } from '../core/error-message.ts';
 import { ChatStream, commonChatFields, type Timings } from './chat-stream.ts';
-import { approxDownloadMB, customModelRecord, prebuiltModel, QWEN3_MODELS, selfHosted, type ModelRecordLike } from './webllm-models.ts';
-import { isQuotaError, storageFull, type EstimateStorage } from '../storage/quota.ts';
+import { customModelRecord, prebuiltModel, selfHosted, type ModelRecordLike } from './webllm-models.ts';
+import { generateError, loadError } from './webllm-failure.ts';
 
 export interface WebLlmEngineOptions {
   /** A Qwen3 family from the prebuilt list, e.g. "Qwen3-0.6B"; ignored when `custom` is given. */
@@ -121,29 +120,6 @@ export function withVerbatimReply(messages: ChatMessage[], previous: VerbatimRep
   const reply = messages[index];
   if (!reply || !previous.stops.some((stop) => reply.content === `${previous.text.trimEnd()}${stop}`)) return messages;
   return messages.map((m, i) => (i === index ? { ...m, content: previous.text } : m));
-}
-
-/**
- * WebLLM keeps weights in the Cache API from its worker: a full store reaches us as an error (or just its
- * text, across the worker boundary) naming the quota. Say so in the words the rest of the app uses.
- */
-export async function loadError(error: unknown, modelId: string, estimate?: EstimateStorage): Promise<EngineError> {
-  const message = errorMessage(error);
-  if (!isQuotaError(error) && !/QuotaExceeded|quota (has been )?exceeded/i.test(message)) return new EngineError(`could not load ${modelId}: ${message}`, { cause: error });
-  const family = QWEN3_MODELS.find((m) => modelId.startsWith(`${m.family}-`));
-  const needed = family ? approxDownloadMB(family.billions, modelId.includes('q4f16') ? 'q4f16_1' : 'q4f32_1') * 1e6 : 0;
-  const full = await storageFull(`the weights of ${modelId}`, needed, error, estimate);
-  return new EngineError(full.message, { cause: error });
-}
-
-/**
- * A lost GPU device (driver reset, another tab, the OS reclaiming memory) leaves WebLLM's pipeline
- * dead: the error is fatal, so the page loads the model again instead of retrying on a dead device.
- */
-function generateError(error: unknown): unknown {
-  const message = errorMessage(error);
-  if (!/device (was |is )?lost|GPUDevice.*lost|DXGI_ERROR_DEVICE|context lost/i.test(message)) return error;
-  return new EngineError(`the GPU device was lost (${message}); the model is being loaded again`, { fatal: true, cause: error });
 }
 
 /** WebLLM reports seconds: time to first token is the prefill, the rest of the request decoding. */

@@ -10,8 +10,6 @@
 import {
   LogLevel,
   Wllama,
-  WllamaAbortError,
-  WllamaError,
   type ChatCompletionChunk,
   type ChatCompletionParams,
   type LoadModelParams,
@@ -23,8 +21,11 @@ import {
 // Served from our own origin (Vite emits it as an asset); wllama's default would be a CDN.
 import wllamaWasmUrl from '@wllama/wllama/esm/wasm/wllama.wasm?url';
 import { DEFAULT_WLLAMA_MODEL_URL } from './defaults.ts';
+import { detectGpu } from './webgpu.ts';
 import { errorMessage } from '../core/error-message.ts';
-import { explainQuota, mb, StorageFullError } from '../storage/quota.ts';
+import { readHttpUrl, type UrlField } from '../core/http-url.ts';
+import { explainQuota, mb } from '../storage/quota.ts';
+import { classifyWllamaError, generateError, loadError } from './wllama-failure.ts';
 import { ChatStream, commonChatFields, type Usage } from './chat-stream.ts';
 import {
   EngineError,
@@ -88,7 +89,7 @@ export class WllamaEngine implements LlmEngine {
       await loadDownloaded(wllama, model, url, loadParams(options, device));
     } catch (error) {
       await wllama.exit().catch(() => {});
-      throw loadError(error, url);
+      throw loadError(error, url, fileName(url));
     }
     report({ text: 'model ready', fraction: 1 });
     return new WllamaEngine(wllama, `wllama · ${fileName(url)} · ${device === 'cpu' ? 'CPU' : 'WebGPU'}`, device);
@@ -123,7 +124,7 @@ export class WllamaEngine implements LlmEngine {
     try {
       await this.wllama.createChatCompletion({ ...chatBody(request), stream: true, onData });
     } catch (error) {
-      if (error instanceof WllamaAbortError || request.signal?.aborted) return reply.result('abort', fallback());
+      if (classifyWllamaError(error) === 'cancelled' || request.signal?.aborted) return reply.result('abort', fallback());
       throw generateError(error);
     }
     return reply.result(undefined, fallback());
@@ -136,19 +137,9 @@ export class WllamaEngine implements LlmEngine {
 
 /** Checks a model URL before any download, so a typo gets a clear message rather than a fetch error. */
 export function validateModelUrl(raw: string, base: string | undefined = globalThis.location?.href): string {
-  const text = raw.trim();
-  if (!text) throw new EngineError('No model URL: give the URL of a .gguf file.');
-  let url: URL;
-  try {
-    url = new URL(text, base);
-  } catch {
-    throw new EngineError(`"${raw}" is not a valid URL: give the full URL of a .gguf file (https://…/model.gguf).`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new EngineError(`The model URL must use http or https, not "${url.protocol}".`);
-  }
-  // Chromium's parser lets some invalid hosts through (it turns "exa mple.org" into "exa%20mple.org").
-  if (/\s/.test(text) || !HOST.test(url.hostname)) throw new EngineError(`"${raw}" has no valid host name.`);
+  const read = readHttpUrl(raw, MODEL_URL, base);
+  if ('problem' in read) throw new EngineError(read.problem);
+  const { url } = read;
   if (!url.pathname.endsWith('.gguf')) {
     throw new EngineError(`The model URL must point to a .gguf file (the path ends in "${fileName(url.href)}").`);
   }
@@ -156,8 +147,7 @@ export function validateModelUrl(raw: string, base: string | undefined = globalT
   return url.href;
 }
 
-/** An ASCII host name (IDNs arrive as punycode), an IPv4 address, or a bracketed IPv6 address. */
-const HOST = /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.?$|^\[[0-9a-f:.]+\]$/i;
+const MODEL_URL: UrlField = { what: 'model URL', example: 'https://…/model.gguf' };
 
 function createWllama(options: WllamaEngineOptions): Wllama {
   try {
@@ -194,25 +184,17 @@ function supportsMemory64(): boolean {
   }
 }
 
-/** The slice of the WebGPU API we need; TypeScript's DOM lib has no WebGPU types. */
-interface GpuAdapterLike {
-  info?: { isFallbackAdapter?: boolean };
-  isFallbackAdapter?: boolean;
-}
-type NavigatorWithGpu = { gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> } };
-
 async function pickDevice(preference: WllamaDevice): Promise<'cpu' | 'webgpu'> {
   if (preference === 'cpu') return 'cpu';
-  const adapter = await (navigator as unknown as NavigatorWithGpu).gpu?.requestAdapter().catch(() => null);
+  const gpu = await detectGpu();
   // Without JSPI, wllama's WebGPU path needs the compat build; we never fetch that from a CDN.
-  const usable = !!adapter && 'Suspending' in WebAssembly;
+  const usable = gpu.webgpu && 'Suspending' in WebAssembly;
   if (preference === 'webgpu') {
     if (!usable) throw new EngineError('WebGPU is not available to wllama in this browser (no adapter, or no JSPI). Choose the CPU.');
     return 'webgpu';
   }
   // A software adapter (SwiftShader) is slower than llama.cpp's own SIMD code on the CPU.
-  const fallback = adapter?.info?.isFallbackAdapter ?? adapter?.isFallbackAdapter ?? false;
-  return usable && !fallback ? 'webgpu' : 'cpu';
+  return usable && !gpu.fallback ? 'webgpu' : 'cpu';
 }
 
 function defaultThreads(): number {
@@ -268,10 +250,10 @@ async function download(wllama: Wllama, url: string, options: WllamaEngineOption
       { what: `the model ${name}`, neededBytes: () => size, dropPartial: () => manager.cacheManager.delete(url) },
     );
   } catch (error) {
-    // A connection that drops mid-file is not a bad URL (Chromium's body-read failure is "network error",
-    // its failure before any response "Failed to fetch"): say so, and how far it got when known.
-    const midFile = received > 0 || /network error/i.test(errorMessage(error));
-    if (!midFile || error instanceof StorageFullError || (error instanceof DOMException && error.name === 'AbortError')) throw error;
+    // A connection that drops mid-file is not a bad URL: say so, and how far it got when known.
+    const failure = classifyWllamaError(error);
+    const midFile = received > 0 || failure === 'cut-off';
+    if (!midFile || failure === 'storage-full' || failure === 'cancelled') throw error;
     const progress = received > 0 ? ` after ${mb(received)}${size > 0 ? ` of ${mb(size)}` : ''} MB` : '';
     throw new EngineError(`The download of ${name} was interrupted${progress} (${errorMessage(error)}). Press Load model to download it again.`, { cause: error });
   }
@@ -316,29 +298,6 @@ function chatBody(request: GenerateRequest): ChatBody {
   if (request.signal) body.abortSignal = request.signal;
   return body;
 }
-
-function loadError(error: unknown, url: string): EngineError {
-  if (error instanceof EngineError) return error;
-  if (error instanceof StorageFullError) return new EngineError(error.message);
-  if (error instanceof DOMException && error.name === 'AbortError') return new EngineError('Model download cancelled.');
-  const message = errorMessage(error);
-  if (/fetch|HTTP|network/i.test(message)) {
-    return new EngineError(`Could not download ${url}: ${message}. Check the URL, and that its server allows this page (CORS).`);
-  }
-  return new EngineError(`wllama could not load ${fileName(url)}: ${message}`);
-}
-
-function generateError(error: unknown): Error {
-  if (error instanceof WllamaError && error.type === 'kv_cache_full') {
-    return new EngineError('The conversation no longer fits the model context; load the model with a larger context size.');
-  }
-  const message = errorMessage(error);
-  if (/context/i.test(message)) return new EngineError(`The request does not fit the model context: ${message}`);
-  // An aborted or trapped wasm module keeps no usable state: the model must be loaded again.
-  const fatal = error instanceof WebAssembly.RuntimeError || /\bAborted\(|unreachable|memory access out of bounds/i.test(message);
-  return new EngineError(`wllama failed while generating: ${message}`, { fatal, cause: error });
-}
-
 
 function fileName(url: string): string {
   const last = new URL(url).pathname.split('/').pop() || url;
