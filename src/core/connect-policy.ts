@@ -5,6 +5,7 @@
  * download from, and the origins of the hosts the user configured. Every user-given URL is reduced to a
  * checked origin first, so nothing else of it (credentials, path, quotes, `;`) can reach the policy text.
  */
+import { checkHttpUrl } from './http-url.ts';
 
 /** Local servers: an OpenAI-compatible engine (llama.cpp, Ollama) and Vite's dev socket. */
 export const LOCAL_SOURCES = ['http://127.0.0.1:*', 'http://localhost:*', 'ws://127.0.0.1:*', 'ws://localhost:*'] as const;
@@ -22,27 +23,17 @@ export const DEFAULT_MODEL_SOURCES = ['https://huggingface.co', 'https://*.huggi
 export const BASE_SOURCES: readonly string[] = ["'self'", 'blob:', 'data:', ...LOCAL_SOURCES, ...DEFAULT_MODEL_SOURCES];
 
 /**
- * An ASCII host name (IDNs arrive as punycode) or an IPv4 address, which is all a CSP host-source can
- * name (no IPv6 literals). Chromium's URL parser lets `;`, quotes and `%` through in host names.
- */
-const HOST = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/;
-
-/**
  * The origin of an http(s) URL as a CSP source (`https://host[:port]`), or null when the URL is not
  * http(s) or its host cannot be written as a source. A relative URL resolves against `base`.
  */
 export function policyOrigin(raw: string, base?: string): string | null {
-  const text = raw.trim();
-  if (!text || /\s/.test(text)) return null;
-  let url: URL;
-  try {
-    url = new URL(text, base);
-  } catch {
-    return null;
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return null;
-  if (!HOST.test(url.hostname) || !/^\d*$/.test(url.port)) return null;
-  return `${url.protocol}//${url.hostname}${url.port ? `:${url.port}` : ''}`;
+  const checked = checkHttpUrl(raw, base);
+  if (!checked.ok) return null;
+  const { protocol, hostname, port } = checked.url;
+  // A host-source has no form for an IPv6 literal: Chromium ignores `http://[::1]:8080` as invalid. A
+  // trailing dot it keeps, and matches to the letter (`localhost.` is not `localhost`), as allowedBy does.
+  if (hostname.startsWith('[') || !/^\d*$/.test(port)) return null;
+  return `${protocol}//${hostname}${port ? `:${port}` : ''}`;
 }
 
 /** The sources of the page's connect-src: the base ones, then each configured or allowed origin once. */

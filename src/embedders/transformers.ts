@@ -6,6 +6,7 @@
 import { env, ModelFileNotFoundError, pipeline, type DataType, type FeatureExtractionPipeline, type ProgressInfo } from '@huggingface/transformers';
 import type { EmbedKind, Embedder } from '../core/embedder.ts';
 import { errorMessage } from '../core/error-message.ts';
+import { readHttpUrl, type UrlField } from '../core/http-url.ts';
 
 export const DEFAULT_E5_MODEL = 'Xenova/e5-small-v2';
 
@@ -40,17 +41,14 @@ const HUB = { remoteHost: env.remoteHost, remotePathTemplate: env.remotePathTemp
 
 /** The mirror's base URL with a trailing `/`, or a readable error. */
 export function validateRemoteHost(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new Error(`the model host "${url}" is not a URL`);
-  }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new Error(`the model host must be an http(s) URL, got ${parsed.protocol} in "${url}"`);
+  const read = readHttpUrl(url, MODEL_HOST);
+  if ('problem' in read) throw new Error(read.problem);
   // fetch() refuses URLs with credentials, and they would leak into error messages.
-  if (parsed.username || parsed.password) throw new Error('the model host URL must not contain a user name or password');
-  return parsed.href.endsWith('/') ? parsed.href : `${parsed.href}/`;
+  if (read.url.username || read.url.password) throw new Error('The model host URL must not contain a user name or password.');
+  return read.url.href.endsWith('/') ? read.url.href : `${read.url.href}/`;
 }
+
+const MODEL_HOST: UrlField = { what: 'model host', example: 'https://mirror.example.org/' };
 
 export class TransformersEmbedder implements Embedder {
   private constructor(

@@ -16,6 +16,7 @@ import {
 } from '../core/engine.ts';
 import { readSse } from './sse.ts';
 import { errorMessage } from '../core/error-message.ts';
+import { readHttpUrl, type UrlField } from '../core/http-url.ts';
 import { ChatStream, commonChatFields } from './chat-stream.ts';
 
 export interface OpenAiEngineOptions {
@@ -42,16 +43,12 @@ const Chunk = z.object({
 type Chunk = z.infer<typeof Chunk>;
 
 export function validateBaseUrl(raw: string): string {
-  let url: URL;
-  try {
-    url = new URL(raw.trim());
-  } catch {
-    throw new EngineError(`"${raw}" is not a URL; expected something like http://127.0.0.1:8080/v1`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new EngineError(`the server URL must start with http:// or https://, not ${url.protocol}`);
-  if (!url.hostname) throw new EngineError(`the server URL ${raw} has no host`);
-  return url.href.replace(/\/+$/, '');
+  const read = readHttpUrl(raw, SERVER_URL);
+  if ('problem' in read) throw new EngineError(read.problem);
+  return read.url.href.replace(/\/+$/, '');
 }
+
+const SERVER_URL: UrlField = { what: 'server URL', example: 'http://127.0.0.1:8080/v1' };
 
 export class OpenAiEngine implements LlmEngine {
   readonly capabilities: EngineCapabilities = { grammar: true, logprobs: true };

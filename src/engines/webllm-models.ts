@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { EngineError } from '../core/engine.ts';
+import { checkHttpUrl } from '../core/http-url.ts';
 
 /**
  * Prebuilt Qwen3 sizes, smallest first, with what each build needs in GPU memory (WebLLM's list) and
@@ -51,7 +52,7 @@ export function prebuiltModel(family: string, shaderF16: boolean): ModelChoice {
 const httpUrl = z
   .string()
   .trim()
-  .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), 'must be an http(s) URL');
+  .refine((s) => checkHttpUrl(s).ok, 'must be an http(s) URL with a valid host name');
 
 export const CustomModel = z.object({
   id: z.string().trim().regex(/^[\w.-]{1,100}$/, 'letters, digits, ".", "_" and "-" only'),

@@ -70,6 +70,16 @@ describe('the page connect policy', () => {
     ]) expect(allowedBy(sources, url, PAGE), url).toBe(false);
   });
 
+  it('names a trailing-dot host to the letter, as Chromium matches it, and never an IPv6 literal, which it cannot name', () => {
+    // The engine form accepts both (test/unit/http-url.test.ts); a policy can name only the first.
+    expect(policyOrigin('http://localhost.:8080/v1')).toBe('http://localhost.:8080');
+    expect(allowedBy(connectSources([], PAGE), 'http://localhost.:8080/v1/chat/completions', PAGE)).toBe(false);
+    const sources = connectSources(['http://localhost.:8080/v1'], PAGE);
+    expect(allowedBy(sources, 'http://localhost.:8080/v1/chat/completions', PAGE)).toBe(true);
+    expect(policyOrigin('http://[::1]:8080/v1')).toBeNull();
+    expect(connectSources(['http://[::1]:8080/v1'], PAGE)).toEqual(BASE_SOURCES);
+  });
+
   it('allows a configured host on its own port, and only there', () => {
     const sources = connectSources(['https://models.example.org:8443/m.gguf'], PAGE);
     expect(allowedBy(sources, 'https://models.example.org:8443/other.gguf', PAGE)).toBe(true);

@@ -115,8 +115,8 @@ describe('the transformers.js embedder', () => {
   });
 
   it('refuses a model host that is not an http(s) URL', async () => {
-    await expect(TransformersEmbedder.load({ model: 'org/model', remoteHost: 'ftp://mirror.example.org/models' })).rejects.toThrow('the model host must be an http(s) URL, got ftp: in "ftp://mirror.example.org/models"');
-    await expect(TransformersEmbedder.load({ model: 'org/model', remoteHost: 'mirror.example.org' })).rejects.toThrow('the model host "mirror.example.org" is not a URL');
+    await expect(TransformersEmbedder.load({ model: 'org/model', remoteHost: 'ftp://mirror.example.org/models' })).rejects.toThrow('The model host must start with http:// or https://, not ftp: ("ftp://mirror.example.org/models").');
+    await expect(TransformersEmbedder.load({ model: 'org/model', remoteHost: 'mirror.example.org' })).rejects.toThrow('The model host "mirror.example.org" is not a URL: give one like https://mirror.example.org/.');
     expect(() => validateRemoteHost('https://user:secret@mirror.example.org/')).toThrow('must not contain a user name or password');
     expect(validateRemoteHost('https://mirror.example.org/hf')).toBe('https://mirror.example.org/hf/');
   });
