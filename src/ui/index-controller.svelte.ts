@@ -1,0 +1,157 @@
+/**
+ * The open index: the built indexes to pick from, opening one in the retrieval worker (started once,
+ * restarted when it crashes), and keeping the open index when another fails to open. `state` is what the
+ * index form shows; `retriever` is what runs search: null while an index loads, and whenever none is
+ * open in a live worker.
+ */
+import { errorMessage } from '../core/error-message.ts';
+import { CATALOG_FILE, parseCatalog, type CatalogEntry } from '../core/index-catalog.ts';
+import type { RetrievalClient } from '../retrieval/retrieval-client.ts';
+import type { IndexInfo } from '../retrieval/retrieval-protocol.ts';
+import { mb } from '../storage/quota.ts';
+import type { LoadState } from './load-state.ts';
+
+/** The part of the retrieval worker's client the page uses. */
+export type IndexClient = Pick<RetrievalClient, 'open' | 'prefetch' | 'trim' | 'inMode'>;
+
+/** Starts a retrieval worker; `onFailure` hears once when it crashes or hangs (the client is dead then). */
+export type StartWorker = (onFailure: (error: Error) => void) => Promise<IndexClient>;
+
+/** Crashes in a row (without the user opening an index) after which the worker is not restarted again. */
+export const MAX_WORKER_RESTARTS = 3;
+
+interface IndexRequest {
+  manifestUrl: string;
+  embeddingModelsUrl?: string;
+}
+
+export class IndexController {
+  state = $state.raw<LoadState>({ status: 'idle' });
+  /** The open index (kept while another loads): its modes, and why dense search is off when it is. */
+  info = $state.raw<IndexInfo | null>(null);
+  retriever = $state.raw<IndexClient | null>(null);
+  /** What happened to the index or the worker that the user should know (a crash, a recovery, no offline copy). */
+  notice = $state<string | null>(null);
+  /** The indexes built into this app (`indexes.json`), for the index picker. */
+  catalog = $state.raw<CatalogEntry[]>([]);
+
+  /** The worker, live or not; it has an index open only when `retriever` is set. */
+  private client: IndexClient | null = null;
+  private clientStart: Promise<IndexClient> | null = null;
+  private request: IndexRequest | null = null;
+  private workerRestarts = 0;
+  private loads = 0;
+
+  /** `beforeSwitch` cancels the runs that search the index, just before another one is opened. */
+  constructor(
+    private readonly startWorker: StartWorker,
+    private readonly beforeSwitch: () => void,
+  ) {}
+
+  /** Reads the list of built indexes; without one, the picker simply stays hidden. */
+  async loadCatalog(): Promise<void> {
+    try {
+      const response = await fetch(CATALOG_FILE);
+      this.catalog = response.ok ? parseCatalog(await response.json()) : [];
+    } catch {
+      this.catalog = [];
+    }
+  }
+
+  /**
+   * Opens an index by its manifest URL. An index built with a transformers.js embedder fetches it from
+   * the hub, or from `embeddingModelsUrl`.
+   */
+  async load(manifestUrl: string, embeddingModelsUrl?: string): Promise<void> {
+    this.beforeSwitch();
+    this.workerRestarts = 0;
+    this.notice = null;
+    await this.open({ manifestUrl, ...(embeddingModelsUrl && { embeddingModelsUrl }) });
+  }
+
+  /** Gives back the passage texts the worker holds; they come back from the Cache API when needed. */
+  release(): void {
+    this.client?.trim().catch(() => undefined);
+  }
+
+  private async open(request: IndexRequest): Promise<void> {
+    // The worker keeps its open index until a new one has opened: a bad URL must not lose it.
+    const previous = this.retriever && this.info && this.state.status === 'ready' ? { info: this.info, label: this.state.label, request: this.request } : null;
+    this.retriever = null;
+    this.request = request;
+    // A newer load (a second click, or a pick while the demo loads) makes this one's updates moot.
+    const load = ++this.loads;
+    const current = () => load === this.loads;
+    let settled = false;
+    this.state = { status: 'loading', progress: { text: `opening ${request.manifestUrl}` } };
+    try {
+      const client = await this.startClient();
+      const info = await client.open(request.manifestUrl, ({ text, loaded, total }) => {
+        if (current() && !settled) this.state = { status: 'loading', progress: { text, loadedBytes: loaded, totalBytes: total, ...(total > 0 && { fraction: loaded / total }) } };
+      }, request.embeddingModelsUrl || undefined);
+      // Progress arrives on its own message port, so a late one can follow the result: it must not
+      // turn a ready index back into a loading one.
+      settled = true;
+      if (!current()) return;
+      this.info = info;
+      this.retriever = client;
+      this.state = { status: 'ready', label: `${info.name} · ${info.passages} passages` };
+      this.keepOffline(client, info, current);
+    } catch (error) {
+      settled = true;
+      if (!current()) return;
+      if (previous && this.client) {
+        this.info = previous.info;
+        this.retriever = this.client;
+        this.request = previous.request;
+        this.state = { status: 'ready', label: previous.label };
+        this.notice = `Could not open ${request.manifestUrl}: ${errorMessage(error)}. Still using ${previous.label}.`;
+        return;
+      }
+      this.info = null;
+      this.state = { status: 'error', message: errorMessage(error) };
+    }
+  }
+
+  /**
+   * Passage texts load lazily; fetching the rest in the background makes the index work offline later.
+   * A failure here (a full store, the network gone) costs only offline use: say so, keep searching.
+   */
+  private keepOffline(client: IndexClient, info: IndexInfo, current: () => boolean): void {
+    client.prefetch(() => {}).then(
+      (copied) => {
+        if (!copied && current()) this.notice = `${info.name} is too large to keep whole for offline use (${mb(info.bytes)} MB): what you search is kept, the rest needs the network.`;
+      },
+      (error: unknown) => {
+        if (current()) this.notice = `The index works, but could not be kept for offline use: ${errorMessage(error)}`;
+      },
+    );
+  }
+
+  /** The worker starts once, however many loads ask for it at the same time; a failed start is retried by the next load. */
+  private async startClient(): Promise<IndexClient> {
+    const start = (this.clientStart ??= this.startWorker((error) => this.onWorkerFailure(start, error)));
+    try {
+      this.client = await start;
+      return this.client;
+    } catch (error) {
+      if (this.clientStart === start) this.clientStart = null;
+      throw error;
+    }
+  }
+
+  /** The worker crashed or hung: a run in flight fails with that error; the index is opened again in a new worker. */
+  private onWorkerFailure(failed: Promise<IndexClient>, error: Error): void {
+    if (this.clientStart !== failed) return;
+    this.clientStart = null;
+    this.client = null;
+    this.retriever = null;
+    if (++this.workerRestarts > MAX_WORKER_RESTARTS || !this.request) {
+      this.state = { status: 'error', message: `${error.message}. It failed ${this.workerRestarts} times: reload the page.` };
+      return;
+    }
+    this.notice = `${error.message}; it was restarted and the index opened again.`;
+    void this.open(this.request);
+  }
+}
+
