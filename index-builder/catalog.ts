@@ -1,8 +1,8 @@
 /** Keeps `public/indexes.json` in step with the indexes built under `public/`, for the app to offer. */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { CATALOG_FILE, parseCatalog, type CatalogEntry } from '../src/core/index-catalog.ts';
-import type { IndexManifest } from '../src/core/index-manifest.ts';
+import { CATALOG_FILE, parseCatalog, type CatalogEntry } from '../src/core/index/index-catalog.ts';
+import type { IndexManifest } from '../src/core/index/index-manifest.ts';
 import { MANIFEST_FILE } from './build.ts';
 
 /** Adds or replaces the entry of the index in `outDir`; a folder outside `publicDir` is not served, so not listed. */

@@ -10,10 +10,10 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { errorMessage } from '../src/core/error-message.ts';
+import { errorMessage } from '../src/core/util/error-message.ts';
 import { abortOnCtrlC, runCommand } from '../src/cli/command.ts';
-import { CATALOG_FILE } from '../src/core/index-catalog.ts';
-import { indexFiles, parseManifest, sumBytes, type IndexManifest } from '../src/core/index-manifest.ts';
+import { CATALOG_FILE } from '../src/core/index/index-catalog.ts';
+import { indexFiles, parseManifest, sumBytes, type IndexManifest } from '../src/core/index/index-manifest.ts';
 import { buildIndex, builderKey, MANIFEST_FILE, type BuildInput, type BuildOptions } from './build.ts';
 import { EmbedderPool } from './embed-pool.ts';
 import { loadEmbedder, type EmbedderChoice } from './embedders.ts';
@@ -25,7 +25,7 @@ import { QUESTIONS_FILE, writeDemoQuestions } from './demo-questions.ts';
 import { isWikipediaDump, newTally, PassageCollector, readHotpotJson, streamPassages, streamWikipediaPassages, type ReadReport } from './sources.ts';
 import { isHotpotAbstracts, readHotpotAbstracts, type AbstractsStats } from './hotpot-abstracts.ts';
 import type { DumpStats } from './wikipedia-dump.ts';
-import type { Document } from '../src/core/retriever.ts';
+import type { Document } from '../src/core/agent/retriever.ts';
 
 const SHARED_DEMO_SOURCE = resolve(import.meta.dirname, '../../shared/data/hotpotqa_dev_distractor_400.jsonl');
 /** The demo indexes the paragraphs of this many questions: about 4,400 passages, 2½ minutes to embed on two cores. */

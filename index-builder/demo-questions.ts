@@ -5,7 +5,7 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { parseDataset, type BenchQuestion } from '../src/core/datasets.ts';
+import { parseDataset, type BenchQuestion } from '../src/core/eval/datasets.ts';
 
 export const QUESTIONS_FILE = 'questions.jsonl';
 

@@ -3,8 +3,8 @@
  * on tfjs's wasm backend uses one thread, so two cores embed the demo corpus in about half the time.
  */
 import { Worker } from 'node:worker_threads';
-import type { EmbedKind, Embedder } from '../src/core/embedder.ts';
-import type { EmbedderSpec } from '../src/core/index-manifest.ts';
+import type { EmbedKind, Embedder } from '../src/core/agent/embedder.ts';
+import type { EmbedderSpec } from '../src/core/index/index-manifest.ts';
 import type { EmbedderChoice } from './embedders.ts';
 
 export interface PoolWorkerData {

@@ -1,6 +1,6 @@
 /** One embedding worker thread of the EmbedderPool: loads the embedder, then embeds batches on request. */
 import { parentPort, workerData } from 'node:worker_threads';
-import { errorMessage } from '../src/core/error-message.ts';
+import { errorMessage } from '../src/core/util/error-message.ts';
 import { loadEmbedder } from './embedders.ts';
 import type { PoolReply, PoolRequest, PoolWorkerData } from './embed-pool.ts';
 

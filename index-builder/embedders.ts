@@ -1,7 +1,7 @@
 /** The embedders the builder can use, by the name a user types, and the one that embeds an index's queries in Node. */
 import { resolve } from 'node:path';
-import type { Embedder } from '../src/core/embedder.ts';
-import type { EmbedderSpec } from '../src/core/index-manifest.ts';
+import type { Embedder } from '../src/core/agent/embedder.ts';
+import type { EmbedderSpec } from '../src/core/index/index-manifest.ts';
 import { DEFAULT_E5_MODEL, TransformersEmbedder } from '../src/embedders/transformers.ts';
 import { USE_LITE_ID, USE_LITE_MODEL } from '../src/embedders/use-lite.ts';
 import { loadUseLite } from './use-lite-files.ts';

@@ -18,8 +18,8 @@ import { setImmediate } from 'node:timers/promises';
 import { extract, type Extract, type ExtractEvents, type Header } from 'tar-stream';
 import bz2 from 'unbzip2-stream';
 import { z } from 'zod';
-import { parseJsonLine } from '../src/core/corpus.ts';
-import { errorMessage } from '../src/core/error-message.ts';
+import { parseJsonLine } from '../src/core/index/corpus.ts';
+import { errorMessage } from '../src/core/util/error-message.ts';
 
 export interface AbstractsStats {
   /** Members read (`.bz2` files of the archive). */

@@ -5,9 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { Embedder } from '../src/core/embedder.ts';
-import { errorMessage } from '../src/core/error-message.ts';
-import { parseManifest, type IndexManifest } from '../src/core/index-manifest.ts';
+import type { Embedder } from '../src/core/agent/embedder.ts';
+import { errorMessage } from '../src/core/util/error-message.ts';
+import { parseManifest, type IndexManifest } from '../src/core/index/index-manifest.ts';
 import { openIndex, type IndexDependencies, type LoadEmbedder, type OpenHooks } from '../src/retrieval/open-index.ts';
 import type { IndexRequest } from '../src/retrieval/retrieval-protocol.ts';
 import type { ShardedIndex } from '../src/retrieval/sharded-index.ts';

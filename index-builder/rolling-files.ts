@@ -7,7 +7,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, openSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ShardFile } from '../src/core/index-manifest.ts';
+import type { ShardFile } from '../src/core/index/index-manifest.ts';
 import type { FileRange } from '../src/retrieval/byte-codec.ts';
 
 interface OpenFile {

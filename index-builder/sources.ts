@@ -8,8 +8,8 @@ import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
-import type { Document } from '../src/core/retriever.ts';
-import { PassageText, PassageTitle, parseJsonLine } from '../src/core/corpus.ts';
+import type { Document } from '../src/core/agent/retriever.ts';
+import { PassageText, PassageTitle, parseJsonLine } from '../src/core/index/corpus.ts';
 import { chunkText } from './chunk.ts';
 import { readWikipediaDump, type DumpOptions, type DumpStats } from './wikipedia-dump.ts';
 

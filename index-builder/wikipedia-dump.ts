@@ -17,7 +17,7 @@ import { setImmediate } from 'node:timers/promises';
 import { SaxesParser } from 'saxes';
 import bz2 from 'unbzip2-stream';
 import wtf from 'wtf_wikipedia';
-import { errorMessage } from '../src/core/error-message.ts';
+import { errorMessage } from '../src/core/util/error-message.ts';
 
 export interface WikiArticle {
   title: string;

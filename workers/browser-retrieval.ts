@@ -9,8 +9,8 @@ import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-t
 // onnxruntime-web's runtime for transformers.js embedders, emitted as our own assets (else: a CDN).
 import ortRuntime from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
 import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
-import type { Embedder } from '../src/core/embedder.ts';
-import type { EmbedderSpec } from '../src/core/index-manifest.ts';
+import type { Embedder } from '../src/core/agent/embedder.ts';
+import type { EmbedderSpec } from '../src/core/index/index-manifest.ts';
 import { TransformersEmbedder, type TransformersEmbedderOptions } from '../src/embedders/transformers.ts';
 import { UseLiteEmbedder } from '../src/embedders/use-lite.ts';
 import { fetchNetworkFirst, openShardCache } from '../src/retrieval/cache-storage.ts';

@@ -1,5 +1,5 @@
 /** What every command of the project (build-index, eval, search) does the same way. */
-import { errorMessage } from '../core/error-message.ts';
+import { errorMessage } from '../core/util/error-message.ts';
 
 /** Ctrl-C aborts the signal once, with `message` as the reason the command prints; a second Ctrl-C
  * ends the process at once, as usual. */

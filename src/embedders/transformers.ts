@@ -4,9 +4,9 @@
  * and unit length. Weights come from the hub, a self-hosted mirror, or a local folder.
  */
 import { env, ModelFileNotFoundError, pipeline, type DataType, type FeatureExtractionPipeline, type ProgressInfo } from '@huggingface/transformers';
-import type { EmbedKind, Embedder } from '../core/embedder.ts';
-import { errorMessage } from '../core/error-message.ts';
-import { readHttpUrl, type UrlField } from '../core/http-url.ts';
+import type { EmbedKind, Embedder } from '../core/agent/embedder.ts';
+import { errorMessage } from '../core/util/error-message.ts';
+import { readHttpUrl, type UrlField } from '../core/util/http-url.ts';
 
 export const DEFAULT_E5_MODEL = 'Xenova/e5-small-v2';
 

@@ -9,7 +9,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
 import { Tokenizer } from '@tensorflow-models/universal-sentence-encoder';
 import { z } from 'zod';
-import type { EmbedKind, Embedder } from '../core/embedder.ts';
+import type { EmbedKind, Embedder } from '../core/agent/embedder.ts';
 import { joinBytes } from '../retrieval/shard-codec.ts';
 import { normalize } from '../retrieval/vectors.ts';
 

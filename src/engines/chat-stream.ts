@@ -4,7 +4,7 @@
  * Qwen3 `<think>` block into `reasoning_content` get it put back inside `<think>…</think>`, where the
  * model wrote it, so the agent's trace keeps it.
  */
-import type { FinishReason, GenerateRequest, GenerateResult, TokenLogprob } from '../core/engine.ts';
+import type { FinishReason, GenerateRequest, GenerateResult, TokenLogprob } from '../core/agent/engine.ts';
 
 interface ChunkLogprob {
   token: string;

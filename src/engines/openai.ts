@@ -13,10 +13,10 @@ import {
   type GenerateRequest,
   type GenerateResult,
   type LlmEngine,
-} from '../core/engine.ts';
+} from '../core/agent/engine.ts';
 import { readSse } from './sse.ts';
-import { errorMessage } from '../core/error-message.ts';
-import { readHttpUrl, type UrlField } from '../core/http-url.ts';
+import { errorMessage } from '../core/util/error-message.ts';
+import { readHttpUrl, type UrlField } from '../core/util/http-url.ts';
 import { ChatStream, commonChatFields } from './chat-stream.ts';
 
 export interface OpenAiEngineOptions {

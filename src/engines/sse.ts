@@ -2,7 +2,7 @@
  * Server-sent events from a fetch response: yields each event's `data` payload until `[DONE]`.
  * A server is untrusted: an overlong line is an error rather than unbounded memory.
  */
-import { EngineError } from '../core/engine.ts';
+import { EngineError } from '../core/agent/engine.ts';
 
 export const MAX_SSE_LINE_CHARS = 1_000_000;
 

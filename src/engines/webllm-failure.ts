@@ -5,8 +5,8 @@
  * device was lost…"): the name is then that text's prefix. The message is read only where no name says
  * enough, as when WebGPU itself reports a lost device in its own words.
  */
-import { EngineError } from '../core/engine.ts';
-import { errorMessage } from '../core/error-message.ts';
+import { EngineError } from '../core/agent/engine.ts';
+import { errorMessage } from '../core/util/error-message.ts';
 import { isQuotaError, storageFull, type EstimateStorage } from '../storage/quota.ts';
 import { approxDownloadMB, QWEN3_MODELS } from './webllm-models.ts';
 

@@ -3,8 +3,8 @@
  * always-search fine-tuned) or self-hosted weights. Pure data and validation, so it is testable in Node.
  */
 import { z } from 'zod';
-import { EngineError } from '../core/engine.ts';
-import { checkHttpUrl } from '../core/http-url.ts';
+import { EngineError } from '../core/agent/engine.ts';
+import { checkHttpUrl } from '../core/util/http-url.ts';
 
 /**
  * Prebuilt Qwen3 sizes, smallest first, with what each build needs in GPU memory (WebLLM's list) and

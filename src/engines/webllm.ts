@@ -12,7 +12,7 @@ import {
   type GenerateResult,
   type LlmEngine,
   type LoadProgress,
-} from '../core/engine.ts';
+} from '../core/agent/engine.ts';
 import { detectGpu } from './webgpu.ts';
 import { ChatStream, commonChatFields, type Timings } from './chat-stream.ts';
 import { customModelRecord, prebuiltModel, selfHosted, type ModelRecordLike } from './webllm-models.ts';

@@ -5,8 +5,8 @@
  * fetch <url>: HTTP 404"), and llama.cpp's own errors, which all arrive as `inference_error`.
  */
 import { WllamaAbortError, WllamaError, WllamaRuntimeError, type WllamaErrorType } from '@wllama/wllama/esm/index.js';
-import { EngineError } from '../core/engine.ts';
-import { errorMessage } from '../core/error-message.ts';
+import { EngineError } from '../core/agent/engine.ts';
+import { errorMessage } from '../core/util/error-message.ts';
 import { StorageFullError } from '../storage/quota.ts';
 
 export type WllamaFailure =

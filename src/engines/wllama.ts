@@ -22,8 +22,8 @@ import {
 import wllamaWasmUrl from '@wllama/wllama/esm/wasm/wllama.wasm?url';
 import { DEFAULT_WLLAMA_MODEL_URL } from './defaults.ts';
 import { detectGpu } from './webgpu.ts';
-import { errorMessage } from '../core/error-message.ts';
-import { readHttpUrl, type UrlField } from '../core/http-url.ts';
+import { errorMessage } from '../core/util/error-message.ts';
+import { readHttpUrl, type UrlField } from '../core/util/http-url.ts';
 import { explainQuota, mb } from '../storage/quota.ts';
 import { classifyWllamaError, generateError, loadError } from './wllama-failure.ts';
 import { ChatStream, commonChatFields, type Usage } from './chat-stream.ts';
@@ -34,7 +34,7 @@ import {
   type GenerateResult,
   type LlmEngine,
   type LoadProgress,
-} from '../core/engine.ts';
+} from '../core/agent/engine.ts';
 
 
 /** `auto` picks WebGPU only on a real (non-fallback) GPU adapter with JSPI; otherwise the CPU. */

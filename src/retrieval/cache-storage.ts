@@ -3,7 +3,7 @@
  * their checksum) and the manifest that names them, all in one cache the Storage panel can list by index.
  */
 import type { ShardCache } from './shard-source.ts';
-import { errorMessage } from '../core/error-message.ts';
+import { errorMessage } from '../core/util/error-message.ts';
 import { isQuotaError, storageFull, type EstimateStorage } from '../storage/quota.ts';
 
 export const SHARD_CACHE_NAME = 'sdg-index-shards-v1';

@@ -4,7 +4,7 @@
  * Both are kept under one byte budget, least recently used dropped first, so memory does not grow with
  * the corpus. Ranking is exact top-k BM25 (maxscore.ts) over the index's integer impacts.
  */
-import type { LexicalSpec } from '../core/index-manifest.ts';
+import type { LexicalSpec } from '../core/index/index-manifest.ts';
 import type { FetchFileRange } from './byte-codec.ts';
 import { queryTerms } from './bm25.ts';
 import { ByteLru } from './byte-lru.ts';

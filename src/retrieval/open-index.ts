@@ -3,9 +3,9 @@
  * Cache API, wasm embedders from the app's assets) or Node (files on disk, the builder's embedders).
  * The one assembly of manifest, query embedder, checksummed sources and ShardedIndex.
  */
-import type { Embedder } from '../core/embedder.ts';
-import { errorMessage } from '../core/error-message.ts';
-import { parseManifest, type EmbedderSpec, type IndexManifest } from '../core/index-manifest.ts';
+import type { Embedder } from '../core/agent/embedder.ts';
+import { errorMessage } from '../core/util/error-message.ts';
+import { parseManifest, type EmbedderSpec, type IndexManifest } from '../core/index/index-manifest.ts';
 import { rangeSource, type RangeSourceOptions } from './range-source.ts';
 import type { IndexRequest } from './retrieval-protocol.ts';
 import { ShardedIndex, type OpenProgress } from './sharded-index.ts';

@@ -8,7 +8,7 @@
  * Blocks are decompressed with the platform's DecompressionStream (the browser's, Node's the same) and
  * kept decoded under a byte budget, least recently used dropped first (byte-lru.ts).
  */
-import type { Document } from '../core/retriever.ts';
+import type { Document } from '../core/agent/retriever.ts';
 import { ByteReader, ByteWriter, type FetchFileRange, type FileRange } from './byte-codec.ts';
 import { ByteLru } from './byte-lru.ts';
 import { decodePassageShard, joinBytes } from './shard-codec.ts';

@@ -3,7 +3,7 @@
  * newer query (or a cancelled run) makes the worker drop the older one at its next step.
  */
 import * as Comlink from 'comlink';
-import type { Passage, Retriever } from '../core/retriever.ts';
+import type { Passage, Retriever } from '../core/agent/retriever.ts';
 import type { IndexInfo, OpenRequest, RetrievalApi, RetrievalStats } from './retrieval-protocol.ts';
 import type { OpenProgress, RetrievalMode } from './sharded-index.ts';
 

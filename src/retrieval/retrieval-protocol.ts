@@ -2,7 +2,7 @@
  * What the page asks of the retrieval worker and what comes back: the RetrievalService's surface, which
  * the worker exposes through comlink and the eval CLI calls directly.
  */
-import type { Passage } from '../core/retriever.ts';
+import type { Passage } from '../core/agent/retriever.ts';
 import type { IndexMemory, OpenProgress, RetrievalMode } from './sharded-index.ts';
 
 /** What every open names, wherever it runs. */

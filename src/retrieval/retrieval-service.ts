@@ -4,7 +4,7 @@
  * and a query overtaken by a newer ticket stops early. Where files and embedders come from is injected,
  * so the same service runs in a worker and in Node.
  */
-import type { Passage } from '../core/retriever.ts';
+import type { Passage } from '../core/agent/retriever.ts';
 import { openIndex, type IndexDependencies } from './open-index.ts';
 import type { IndexInfo, IndexRequest, RetrievalApi, RetrievalStats } from './retrieval-protocol.ts';
 import type { OpenProgress, RetrievalMode, ShardedIndex } from './sharded-index.ts';

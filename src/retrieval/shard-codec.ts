@@ -3,9 +3,9 @@
  * untrusted even after their checksum matched, since the manifest came from the same place.
  */
 import { z } from 'zod';
-import { PassageText, PassageTitle } from '../core/corpus.ts';
-import { vectorShardBytes } from '../core/index-manifest.ts';
-import type { Document } from '../core/retriever.ts';
+import { PassageText, PassageTitle } from '../core/index/corpus.ts';
+import { vectorShardBytes } from '../core/index/index-manifest.ts';
+import type { Document } from '../core/agent/retriever.ts';
 import type { Int8Vectors } from './vectors.ts';
 
 const utf8 = new TextEncoder();

@@ -3,7 +3,7 @@
  * and kept in a cache for offline use. A corrupt cache entry is dropped and fetched again; a shard that
  * arrives corrupt from the network is an error, never a half-loaded index.
  */
-import type { ShardFile } from '../core/index-manifest.ts';
+import type { ShardFile } from '../core/index/index-manifest.ts';
 import { sha256Hex } from './checksum.ts';
 import { joinBytes } from './shard-codec.ts';
 

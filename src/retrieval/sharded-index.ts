@@ -5,9 +5,9 @@
  * by its checksum and kept under a byte budget. Pure TypeScript: the retrieval worker runs it in the
  * browser, the search CLI, benchmarks and tests in Node.
  */
-import type { Embedder } from '../core/embedder.ts';
-import { indexFiles, sumBytes, type IndexManifest, type ShardFile } from '../core/index-manifest.ts';
-import { RETRIEVAL_MODES, type Document, type Passage, type RetrievalMode } from '../core/retriever.ts';
+import type { Embedder } from '../core/agent/embedder.ts';
+import { indexFiles, sumBytes, type IndexManifest, type ShardFile } from '../core/index/index-manifest.ts';
+import { RETRIEVAL_MODES, type Document, type Passage, type RetrievalMode } from '../core/agent/retriever.ts';
 import type { FetchFileRange } from './byte-codec.ts';
 import { FlatInt8Index } from './flat-index.ts';
 import { reciprocalRankFusion } from './fusion.ts';

@@ -5,7 +5,7 @@
  * through wllama's own cache manager.
  */
 import { SHARD_CACHE_NAME, SHA_PARAM } from '../retrieval/cache-storage.ts';
-import { errorMessage } from '../core/error-message.ts';
+import { errorMessage } from '../core/util/error-message.ts';
 
 export type StoredKind = 'index' | 'model' | 'embedder' | 'app' | 'other';
 

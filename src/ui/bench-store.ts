@@ -3,11 +3,11 @@
  * loses at most the question that was running, and the run resumes from there.
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import type { QuestionResult } from '../core/benchmark.ts';
-import type { BenchQuestion } from '../core/datasets.ts';
-import type { FixedPolicyName } from '../core/policy.ts';
-import type { RetrievalMode } from '../core/retriever.ts';
-import { parseRunSettings, type RunSettings } from '../core/run-settings.ts';
+import type { QuestionResult } from '../core/eval/benchmark.ts';
+import type { BenchQuestion } from '../core/eval/datasets.ts';
+import type { FixedPolicyName } from '../core/agent/policy.ts';
+import type { RetrievalMode } from '../core/agent/retriever.ts';
+import { parseRunSettings, type RunSettings } from '../core/agent/run-settings.ts';
 
 /** The user's run settings when the run started, kept with it: a resumed run uses them again. */
 export type BenchSettings = RunSettings & { dataset: string; policy: FixedPolicyName };

@@ -3,13 +3,13 @@
  * scoring and the resumable loop are the core's; this only feeds them the page's engine and index, with
  * the settings the run was started with, and keeps the results.
  */
-import type { AgentDeps } from '../core/agent.ts';
-import { runQuestion } from '../core/benchmark.ts';
-import type { BenchQuestion } from '../core/datasets.ts';
-import { errorMessage } from '../core/error-message.ts';
-import { policyByName } from '../core/policy.ts';
-import { runResumable } from '../core/resumable-run.ts';
-import { agentConfig, runRetriever } from '../core/run-settings.ts';
+import type { AgentDeps } from '../core/agent/agent.ts';
+import { runQuestion } from '../core/eval/benchmark.ts';
+import type { BenchQuestion } from '../core/eval/datasets.ts';
+import { errorMessage } from '../core/util/error-message.ts';
+import { policyByName } from '../core/agent/policy.ts';
+import { runResumable } from '../core/eval/resumable-run.ts';
+import { agentConfig, runRetriever } from '../core/agent/run-settings.ts';
 import { deleteRun, listRuns, saveRun, type BenchSettings, type StoredRun } from './bench-store.ts';
 
 export type BenchDeps = Pick<AgentDeps, 'engine' | 'retriever'> & { label: string };

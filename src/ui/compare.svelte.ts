@@ -2,10 +2,10 @@
  * One question, several policies, side by side. With one GPU the runs cannot overlap: they go one after
  * the other in a fixed order, and each column says whether it waits, runs or is done.
  */
-import type { AgentDeps } from '../core/agent.ts';
-import type { Policy, PolicyName } from '../core/policy.ts';
-import type { RunSettings } from '../core/run-settings.ts';
-import { agentConfig } from '../core/run-settings.ts';
+import type { AgentDeps } from '../core/agent/agent.ts';
+import type { Policy, PolicyName } from '../core/agent/policy.ts';
+import type { RunSettings } from '../core/agent/run-settings.ts';
+import { agentConfig } from '../core/agent/run-settings.ts';
 import { RunView } from './run.svelte.ts';
 
 export type ColumnStatus = 'idle' | 'waiting' | 'running' | 'done' | 'cancelled';

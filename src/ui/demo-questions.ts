@@ -1,5 +1,5 @@
 /** The sample questions the index builder writes beside the demo index (HotpotQA, with gold answers). */
-import { parseDataset, type DatasetParse } from '../core/datasets.ts';
+import { parseDataset, type DatasetParse } from '../core/eval/datasets.ts';
 
 export const DEMO_QUESTIONS_URL = './index/questions.jsonl';
 

@@ -3,10 +3,10 @@
  * an ETA, and loads it again when the guarded engine reports itself broken. `state` is what the engine
  * form shows; `current` is the engine runs use, null whenever `state` is not ready.
  */
-import type { LlmEngine, LoadProgress } from '../core/engine.ts';
-import { DEFAULT_CALL_TIMEOUT_MS, guardEngine } from '../core/engine-guard.ts';
-import { errorMessage } from '../core/error-message.ts';
-import { etaSeconds, type ByteSample } from '../core/eta.ts';
+import type { LlmEngine, LoadProgress } from '../core/agent/engine.ts';
+import { DEFAULT_CALL_TIMEOUT_MS, guardEngine } from '../core/agent/engine-guard.ts';
+import { errorMessage } from '../core/util/error-message.ts';
+import { etaSeconds, type ByteSample } from '../core/util/eta.ts';
 import { checkEngineSettings, loadEngine, type EngineSettings } from '../engines/load.ts';
 import type { LoadState } from './load-state.ts';
 import { blockedOrigin, engineUrls } from './page-policy.ts';

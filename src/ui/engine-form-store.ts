@@ -5,7 +5,7 @@
  * bad one falls back to its default.
  */
 import { z } from 'zod';
-import { parseFields } from '../core/parse-fields.ts';
+import { parseFields } from '../core/util/parse-fields.ts';
 import { DEFAULT_WLLAMA_MODEL_URL } from '../engines/defaults.ts';
 
 const KEY = 'sdg.engine-form.v1';

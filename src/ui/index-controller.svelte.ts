@@ -4,8 +4,8 @@
  * index form shows; `retriever` is what runs search: null while an index loads, and whenever none is
  * open in a live worker.
  */
-import { errorMessage } from '../core/error-message.ts';
-import { CATALOG_FILE, parseCatalog, type CatalogEntry } from '../core/index-catalog.ts';
+import { errorMessage } from '../core/util/error-message.ts';
+import { CATALOG_FILE, parseCatalog, type CatalogEntry } from '../core/index/index-catalog.ts';
 import type { RetrievalClient } from '../retrieval/retrieval-client.ts';
 import type { IndexInfo } from '../retrieval/retrieval-protocol.ts';
 import { mb } from '../storage/quota.ts';

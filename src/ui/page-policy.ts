@@ -1,12 +1,12 @@
 /**
  * The page's narrowed connect policy at run time. At start-up (before the app mounts) a second
  * Content-Security-Policy meta is added that allows only our origin, local servers, the default model
- * hosts and the hosts the user configured (src/core/connect-policy.ts). A page cannot widen its policy
+ * hosts and the hosts the user configured (src/core/util/connect-policy.ts). A page cannot widen its policy
  * later, so a load from a host it does not allow is stopped before it starts: the user may allow the host,
  * which is remembered here, and the page reloads with it in the policy and loads the model again.
  */
 import { z } from 'zod';
-import { allowedBy, connectPolicy, connectSources, policyOrigin } from '../core/connect-policy.ts';
+import { allowedBy, connectPolicy, connectSources, policyOrigin } from '../core/util/connect-policy.ts';
 import type { EngineSettings } from '../engines/load.ts';
 import { configuredUrls, readEngineForm } from './engine-form-store.ts';
 

@@ -3,7 +3,7 @@
  * rows, the trained probe and the threshold, and an interrupted calibration resumes.
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import type { Calibration } from '../core/probe-calibration.ts';
+import type { Calibration } from '../core/probe/probe-calibration.ts';
 
 interface ProbeDb extends DBSchema {
   calibration: { key: string; value: Calibration };

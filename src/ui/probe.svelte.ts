@@ -1,18 +1,18 @@
 /**
- * The probe page's state: the calibration run (src/core/probe-calibration.ts) with this page's engine
+ * The probe page's state: the calibration run (src/core/probe/probe-calibration.ts) with this page's engine
  * and index, trained in the browser, kept in IndexedDB after each question (probe-store.ts).
  *
  * `confidence` and `threshold` are what adaptive mode plugs in.
  */
-import type { AgentConfig, AgentDeps } from '../core/agent.ts';
-import type { CalibrationRow } from '../core/calibration.ts';
-import type { BenchQuestion } from '../core/datasets.ts';
-import type { LlmEngine } from '../core/engine.ts';
-import { errorMessage } from '../core/error-message.ts';
-import type { ConfidenceFn } from '../core/policy.ts';
-import { calibrate, calibrated, DEFAULT_THRESHOLD, scoredRows, trainCalibration, withOutcome, type Calibration } from '../core/probe-calibration.ts';
-import { ConfidenceProbe, DEFAULT_LABEL_THRESHOLD, trainProbe } from '../core/probe-model.ts';
-import { runResumable } from '../core/resumable-run.ts';
+import type { AgentConfig, AgentDeps } from '../core/agent/agent.ts';
+import type { CalibrationRow } from '../core/probe/calibration.ts';
+import type { BenchQuestion } from '../core/eval/datasets.ts';
+import type { LlmEngine } from '../core/agent/engine.ts';
+import { errorMessage } from '../core/util/error-message.ts';
+import type { ConfidenceFn } from '../core/agent/policy.ts';
+import { calibrate, calibrated, DEFAULT_THRESHOLD, scoredRows, trainCalibration, withOutcome, type Calibration } from '../core/probe/probe-calibration.ts';
+import { ConfidenceProbe, DEFAULT_LABEL_THRESHOLD, trainProbe } from '../core/probe/probe-model.ts';
+import { runResumable } from '../core/eval/resumable-run.ts';
 import { deleteCalibration, readCalibration, saveCalibration } from './probe-store.ts';
 import type { Session } from './session.svelte.ts';
 

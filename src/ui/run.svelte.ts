@@ -2,7 +2,7 @@
  * One agent run as the page shows it: its events, the text streaming in the current step, and how it
  * ended. The Ask page has one; the Compare page one per policy.
  */
-import { runAgent, type AgentConfig, type AgentDeps, type AgentEvent, type RunStats } from '../core/agent.ts';
+import { runAgent, type AgentConfig, type AgentDeps, type AgentEvent, type RunStats } from '../core/agent/agent.ts';
 
 export type EndEvent = Extract<AgentEvent, { type: 'end' }>;
 

@@ -4,11 +4,11 @@
  * run gets the loaded engine with the open index in the mode the settings and the index allow. All agent
  * logic stays in src/core.
  */
-import type { LlmEngine } from '../core/engine.ts';
-import type { Retriever } from '../core/retriever.ts';
-import type { AgentDeps } from '../core/agent.ts';
-import { alwaysSearch } from '../core/policy.ts';
-import { agentConfig, runRetriever } from '../core/run-settings.ts';
+import type { LlmEngine } from '../core/agent/engine.ts';
+import type { Retriever } from '../core/agent/retriever.ts';
+import type { AgentDeps } from '../core/agent/agent.ts';
+import { alwaysSearch } from '../core/agent/policy.ts';
+import { agentConfig, runRetriever } from '../core/agent/run-settings.ts';
 import { RetrievalClient } from '../retrieval/retrieval-client.ts';
 import type { RetrievalMode } from '../retrieval/sharded-index.ts';
 import { browserEngineLoader, EngineController, type EngineLoader } from './engine-controller.svelte.ts';

@@ -1,9 +1,9 @@
 /**
  * The user's run settings, kept in localStorage so a reload keeps them. What is stored is parsed like
- * any untrusted input (src/core/run-settings.ts); a browser that refuses storage keeps them for the visit.
+ * any untrusted input (src/core/agent/run-settings.ts); a browser that refuses storage keeps them for the visit.
  */
-import { parseRunSettings, type RunSettings } from '../core/run-settings.ts';
-import { errorMessage } from '../core/error-message.ts';
+import { parseRunSettings, type RunSettings } from '../core/agent/run-settings.ts';
+import { errorMessage } from '../core/util/error-message.ts';
 
 const KEY = 'sdg.run-settings.v1';
 

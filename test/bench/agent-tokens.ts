@@ -13,13 +13,13 @@
  *
  * A reason-in-document step is a separate conversation on the same slot, so it evicts the agent's.
  */
-import type { ChatMessage } from '../../src/core/engine.ts';
-import { runAgent, type AgentConfig } from '../../src/core/agent.ts';
-import { adaptive, alwaysSearch, noSearch, type Policy } from '../../src/core/policy.ts';
-import type { Document, Retriever } from '../../src/core/retriever.ts';
-import { mean } from '../../src/core/stats.ts';
-import { DEFAULT_PASSAGE_TOKENS } from '../../src/core/prompts.ts';
-import { estimateTokens, trimToTokens } from '../../src/core/token-budget.ts';
+import type { ChatMessage } from '../../src/core/agent/engine.ts';
+import { runAgent, type AgentConfig } from '../../src/core/agent/agent.ts';
+import { adaptive, alwaysSearch, noSearch, type Policy } from '../../src/core/agent/policy.ts';
+import type { Document, Retriever } from '../../src/core/agent/retriever.ts';
+import { mean } from '../../src/core/eval/stats.ts';
+import { DEFAULT_PASSAGE_TOKENS } from '../../src/core/agent/prompts.ts';
+import { estimateTokens, trimToTokens } from '../../src/core/agent/token-budget.ts';
 import { hotpotQuestions } from '../shared-data.ts';
 import { lexicalRetriever } from '../unit/helpers/lexical-retriever.ts';
 import { PlausibleEngine, type BenchQuestion, type EngineCall } from './plausible-engine.ts';

@@ -12,7 +12,7 @@ import { gzipSync } from 'node:zlib';
 import type { BrowserContext } from 'playwright-core';
 import { build } from 'vite';
 import { launchChromium, serveStatic } from '../browser/chromium.ts';
-import { percentile } from '../../src/core/stats.ts';
+import { percentile } from '../../src/core/eval/stats.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 

@@ -14,8 +14,8 @@ import type { DenseIndex } from '../../src/retrieval/dense-index.ts';
 import type { RankedRow } from '../../src/retrieval/ranked-row.ts';
 import type { Int8Vectors } from '../../src/retrieval/vectors.ts';
 import { normalize, quantizeInt8 } from '../../src/retrieval/vectors.ts';
-import { seededRandom } from '../../src/core/noise.ts';
-import { percentile } from '../../src/core/stats.ts';
+import { seededRandom } from '../../src/core/agent/noise.ts';
+import { percentile } from '../../src/core/eval/stats.ts';
 import { VoyIndex } from './voy.ts';
 
 export interface DenseScaleRow {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { buildIndex } from '../../index-builder/build.ts';
 import { openIndexFolder } from '../../index-builder/open-folder.ts';
 import { readPassages } from '../../index-builder/sources.ts';
-import { indexFiles, sumBytes } from '../../src/core/index-manifest.ts';
+import { indexFiles, sumBytes } from '../../src/core/index/index-manifest.ts';
 import { encodeVectorShard } from '../../src/retrieval/shard-codec.ts';
 import type { ShardedIndex } from '../../src/retrieval/sharded-index.ts';
 import { HOTPOT_PATH, hotpotQuestions } from '../shared-data.ts';

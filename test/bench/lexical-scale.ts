@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildIndex } from '../../index-builder/build.ts';
 import { openIndexFolder } from '../../index-builder/open-folder.ts';
-import { sumBytes } from '../../src/core/index-manifest.ts';
-import { seededRandom } from '../../src/core/noise.ts';
-import type { Document } from '../../src/core/retriever.ts';
-import { percentile } from '../../src/core/stats.ts';
+import { sumBytes } from '../../src/core/index/index-manifest.ts';
+import { seededRandom } from '../../src/core/agent/noise.ts';
+import type { Document } from '../../src/core/agent/retriever.ts';
+import { percentile } from '../../src/core/eval/stats.ts';
 
 export interface LexicalScaleRow {
   passages: number;

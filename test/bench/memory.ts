@@ -22,10 +22,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { buildIndex } from '../../index-builder/build.ts';
 import { openIndexFolder, readManifest } from '../../index-builder/open-folder.ts';
-import type { Embedder } from '../../src/core/embedder.ts';
-import { sumBytes, type EmbedderSpec } from '../../src/core/index-manifest.ts';
-import { seededRandom } from '../../src/core/noise.ts';
-import type { Document } from '../../src/core/retriever.ts';
+import type { Embedder } from '../../src/core/agent/embedder.ts';
+import { sumBytes, type EmbedderSpec } from '../../src/core/index/index-manifest.ts';
+import { seededRandom } from '../../src/core/agent/noise.ts';
+import type { Document } from '../../src/core/agent/retriever.ts';
 import { normalize } from '../../src/retrieval/vectors.ts';
 import { hotpotQuestions } from '../shared-data.ts';
 

@@ -5,8 +5,8 @@
  * answer — and condenses results like a reason-in-document step would. It honours stop strings and
  * token limits as an engine does, and records every call for the token accounting.
  */
-import type { ChatMessage, EngineCapabilities, GenerateRequest, GenerateResult, LlmEngine } from '../../src/core/engine.ts';
-import { REASON_IN_DOCUMENT_PROMPT, SELF_ANSWER_PROMPT } from '../../src/core/prompts.ts';
+import type { ChatMessage, EngineCapabilities, GenerateRequest, GenerateResult, LlmEngine } from '../../src/core/agent/engine.ts';
+import { REASON_IN_DOCUMENT_PROMPT, SELF_ANSWER_PROMPT } from '../../src/core/agent/prompts.ts';
 
 export interface BenchQuestion {
   question: string;

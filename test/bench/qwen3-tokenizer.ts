@@ -6,8 +6,8 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { AutoTokenizer, env } from '@huggingface/transformers';
-import type { ChatMessage } from '../../src/core/engine.ts';
-import type { TokenCounter } from '../../src/core/token-budget.ts';
+import type { ChatMessage } from '../../src/core/agent/engine.ts';
+import type { TokenCounter } from '../../src/core/agent/token-budget.ts';
 
 export interface Qwen3Tokenizer extends TokenCounter {
   ids(text: string): number[];

@@ -11,11 +11,11 @@ import { FlatFloat32Index } from './dense-scale.ts';
 import { loadEmbedder } from '../../index-builder/embedders.ts';
 import { openIndexFolder, readManifest } from '../../index-builder/open-folder.ts';
 import { readPassages } from '../../index-builder/sources.ts';
-import type { Embedder } from '../../src/core/embedder.ts';
-import { sumBytes, type IndexManifest, type ShardFile } from '../../src/core/index-manifest.ts';
+import type { Embedder } from '../../src/core/agent/embedder.ts';
+import { sumBytes, type IndexManifest, type ShardFile } from '../../src/core/index/index-manifest.ts';
 import { RETRIEVAL_MODES } from '../../src/retrieval/sharded-index.ts';
 import { hotpotQuestions, HOTPOT_PATH } from '../shared-data.ts';
-import { percentile } from '../../src/core/stats.ts';
+import { percentile } from '../../src/core/eval/stats.ts';
 
 export interface QualityRow {
   mode: string;

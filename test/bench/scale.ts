@@ -19,7 +19,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readManifest } from '../../index-builder/open-folder.ts';
 import { newTally, streamPassages } from '../../index-builder/sources.ts';
-import { sumBytes } from '../../src/core/index-manifest.ts';
+import { sumBytes } from '../../src/core/index/index-manifest.ts';
 import { bm25, BM25_DEFAULTS, passageTerms, queryTerms } from '../../src/retrieval/bm25.ts';
 import { MAX_QUERY_TERMS } from '../../src/retrieval/lexical-index.ts';
 import { HOTPOT_PATH, hotpotQuestions } from '../shared-data.ts';

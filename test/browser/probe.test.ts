@@ -6,7 +6,7 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reliability, thresholdTable, type CalibrationRow } from '../../src/core/calibration.ts';
+import { reliability, thresholdTable, type CalibrationRow } from '../../src/core/probe/calibration.ts';
 import { cspViolations, launchWatchedChromium, loadTinyModel, startAppFixture, type AppFixture, type WatchedChromium } from './app-fixture.ts';
 
 const CALIBRATION_QUESTIONS = 5;

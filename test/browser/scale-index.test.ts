@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildIndex } from '../../index-builder/build.ts';
 import { openIndexFolder, readManifest } from '../../index-builder/open-folder.ts';
 import { newTally, streamPassages } from '../../index-builder/sources.ts';
-import { indexFiles, sumBytes } from '../../src/core/index-manifest.ts';
+import { indexFiles, sumBytes } from '../../src/core/index/index-manifest.ts';
 import { wasmKernel } from '../../vite/wasm-kernel.ts';
 import { HOTPOT_PATH, hotpotQuestions } from '../shared-data.ts';
 import { launchChromium, serveStatic, type LaunchedChromium, type StaticServer } from './chromium.ts';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { buildIndex } from '../../index-builder/build.ts';
 import { loadEmbedder, type EmbedderChoice } from '../../index-builder/embedders.ts';
 import { readPassages } from '../../index-builder/sources.ts';
-import type { Document } from '../../src/core/retriever.ts';
+import type { Document } from '../../src/core/agent/retriever.ts';
 import { hotpotQuestions } from '../shared-data.ts';
 
 export async function buildSmallIndex(outDir: string, questions: number, shardBytes = 16 * 1024, embedderChoice: EmbedderChoice = { kind: 'use-lite' }): Promise<Document[]> {

@@ -3,10 +3,10 @@
  * next request (llama.cpp by tokens, WebLLM by messages). So the agent may only append to it.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { runAgent, type AgentConfig } from '../../src/core/agent.ts';
-import type { ChatMessage } from '../../src/core/engine.ts';
-import { alwaysSearch } from '../../src/core/policy.ts';
-import { REASON_IN_DOCUMENT_PROMPT } from '../../src/core/prompts.ts';
+import { runAgent, type AgentConfig } from '../../src/core/agent/agent.ts';
+import type { ChatMessage } from '../../src/core/agent/engine.ts';
+import { alwaysSearch } from '../../src/core/agent/policy.ts';
+import { REASON_IN_DOCUMENT_PROMPT } from '../../src/core/agent/prompts.ts';
 import { lexicalRetriever } from './helpers/lexical-retriever.ts';
 import { ScriptedEngine } from './helpers/scripted-engine.ts';
 

@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { runAgent, type AgentConfig, type AgentEvent } from '../../src/core/agent.ts';
-import { adaptive, alwaysSearch, noSearch } from '../../src/core/policy.ts';
-import type { Retriever } from '../../src/core/retriever.ts';
-import { parseTrace } from '../../src/core/trace.ts';
+import { runAgent, type AgentConfig, type AgentEvent } from '../../src/core/agent/agent.ts';
+import { adaptive, alwaysSearch, noSearch } from '../../src/core/agent/policy.ts';
+import type { Retriever } from '../../src/core/agent/retriever.ts';
+import { parseTrace } from '../../src/core/agent/trace.ts';
 import { lexicalRetriever } from './helpers/lexical-retriever.ts';
 import { ScriptedEngine, type Reply } from './helpers/scripted-engine.ts';
 

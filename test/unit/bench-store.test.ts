@@ -1,6 +1,6 @@
 /** A stored benchmark run's settings, read back: what it resumes with. */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RUN_SETTINGS } from '../../src/core/run-settings.ts';
+import { DEFAULT_RUN_SETTINGS } from '../../src/core/agent/run-settings.ts';
 import { readBenchSettings, type BenchSettings } from '../../src/ui/bench-store.ts';
 
 describe('stored benchmark settings', () => {

@@ -1,13 +1,13 @@
 /** The benchmark runner, its loaders, exports and the ASP trace filter, on hand-checked cases. */
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_FILTER, filterTraces, sftJsonl } from '../../src/core/asp-filter.ts';
-import { QuestionFailedError, runQuestion, summarize, type QuestionResult } from '../../src/core/benchmark.ts';
-import { parseDataset, type BenchQuestion } from '../../src/core/datasets.ts';
-import { csvCell, resultsCsv, resultsJson, tracesJsonl } from '../../src/core/export.ts';
-import { noisyRetriever } from '../../src/core/noise.ts';
-import { alwaysSearch } from '../../src/core/policy.ts';
-import { SEARCH_AGENT_PROMPT } from '../../src/core/prompts.ts';
-import { mean, percentile } from '../../src/core/stats.ts';
+import { DEFAULT_FILTER, filterTraces, sftJsonl } from '../../src/core/eval/asp-filter.ts';
+import { QuestionFailedError, runQuestion, summarize, type QuestionResult } from '../../src/core/eval/benchmark.ts';
+import { parseDataset, type BenchQuestion } from '../../src/core/eval/datasets.ts';
+import { csvCell, resultsCsv, resultsJson, tracesJsonl } from '../../src/core/eval/export.ts';
+import { noisyRetriever } from '../../src/core/agent/noise.ts';
+import { alwaysSearch } from '../../src/core/agent/policy.ts';
+import { SEARCH_AGENT_PROMPT } from '../../src/core/agent/prompts.ts';
+import { mean, percentile } from '../../src/core/eval/stats.ts';
 import { hotpotQuestions } from '../shared-data.ts';
 import { lexicalRetriever } from './helpers/lexical-retriever.ts';
 import { ScriptedEngine, type Reply } from './helpers/scripted-engine.ts';

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fetchNetworkFirst, shardCacheOn } from '../../src/retrieval/cache-storage.ts';
 import { shardSource } from '../../src/retrieval/shard-source.ts';
 import { explainQuota, isQuotaError, StorageFullError } from '../../src/storage/quota.ts';
-import type { ShardFile } from '../../src/core/index-manifest.ts';
+import type { ShardFile } from '../../src/core/index/index-manifest.ts';
 
 /** The slice of the Cache API the shard cache uses, in memory; `full` makes every put fail as a browser would. */
 class FakeCache {

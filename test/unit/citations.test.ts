@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { AgentEvent } from '../../src/core/agent.ts';
-import { citationsFor, MAX_CITATIONS } from '../../src/core/citations.ts';
-import type { Passage } from '../../src/core/retriever.ts';
+import type { AgentEvent } from '../../src/core/agent/agent.ts';
+import { citationsFor, MAX_CITATIONS } from '../../src/core/agent/citations.ts';
+import type { Passage } from '../../src/core/agent/retriever.ts';
 
 const passage = (id: string, title: string, text: string): Passage => ({ id, title, text, score: 1 });
 const found = (turn: number, query: string, passages: Passage[]): AgentEvent => ({ type: 'passages', turn, query, passages, ms: 3 });

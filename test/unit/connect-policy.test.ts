@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allowedBy, BASE_SOURCES, connectPolicy, connectSources, policyOrigin } from '../../src/core/connect-policy.ts';
+import { allowedBy, BASE_SOURCES, connectPolicy, connectSources, policyOrigin } from '../../src/core/util/connect-policy.ts';
 import { DEFAULT_WLLAMA_MODEL_URL } from '../../src/engines/defaults.ts';
 
 const PAGE = 'http://127.0.0.1:4173/';

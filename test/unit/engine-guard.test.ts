@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { EngineError, type GenerateRequest, type GenerateResult, type LlmEngine } from '../../src/core/engine.ts';
-import { guardEngine } from '../../src/core/engine-guard.ts';
+import { EngineError, type GenerateRequest, type GenerateResult, type LlmEngine } from '../../src/core/agent/engine.ts';
+import { guardEngine } from '../../src/core/agent/engine-guard.ts';
 
 const OK: GenerateResult = { text: 'fine', finishReason: 'stop', usage: { promptTokens: 1, completionTokens: 1 } };
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '../../src/core/noise.ts';
+import { seededRandom } from '../../src/core/agent/noise.ts';
 import { FlatInt8Index, type ScanKernel } from '../../src/retrieval/flat-index.ts';
 import { dequantizeRow, normalize, quantizeInt8, type Int8Vectors } from '../../src/retrieval/vectors.ts';
 

@@ -11,8 +11,8 @@ import { buildIndex, MANIFEST_FILE, type BuildInput, type BuildOptions } from '.
 import { loadEmbedder } from '../../index-builder/embedders.ts';
 import { openIndexFolder, readManifest } from '../../index-builder/open-folder.ts';
 import { readPassages } from '../../index-builder/sources.ts';
-import { indexFiles } from '../../src/core/index-manifest.ts';
-import type { Document } from '../../src/core/retriever.ts';
+import { indexFiles } from '../../src/core/index/index-manifest.ts';
+import type { Document } from '../../src/core/agent/retriever.ts';
 import { hotpotQuestions } from '../shared-data.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'sdg-build-'));

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { registerIndex } from '../../index-builder/catalog.ts';
-import { parseCatalog } from '../../src/core/index-catalog.ts';
-import { parseManifest } from '../../src/core/index-manifest.ts';
+import { parseCatalog } from '../../src/core/index/index-catalog.ts';
+import { parseManifest } from '../../src/core/index/index-manifest.ts';
 
 const sha = 'a'.repeat(64);
 const manifest = (name: string, embedder: string | null) =>

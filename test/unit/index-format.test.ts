@@ -1,7 +1,7 @@
 /** The index's file formats: the manifest schema, the shard codecs and the chunker, on crafted input. */
 import { describe, expect, it } from 'vitest';
 import { chunkText } from '../../index-builder/chunk.ts';
-import { indexFiles, parseManifest, sumBytes } from '../../src/core/index-manifest.ts';
+import { indexFiles, parseManifest, sumBytes } from '../../src/core/index/index-manifest.ts';
 import { reciprocalRankFusion } from '../../src/retrieval/fusion.ts';
 import { decodePassageShard, decodeVectorShard, encodePassageShard, encodeVectorShard } from '../../src/retrieval/shard-codec.ts';
 import { dequantizeRow, normalize, quantizeInt8 } from '../../src/retrieval/vectors.ts';

@@ -13,7 +13,7 @@ import { buildIndex } from '../../index-builder/build.ts';
 import { fileFetch } from '../../index-builder/file-fetch.ts';
 import { openIndexFolder, readManifest } from '../../index-builder/open-folder.ts';
 import { readPassages } from '../../index-builder/sources.ts';
-import type { Document } from '../../src/core/retriever.ts';
+import type { Document } from '../../src/core/agent/retriever.ts';
 import { rangeSource } from '../../src/retrieval/range-source.ts';
 import { ShardedIndex } from '../../src/retrieval/sharded-index.ts';
 import { shardSource } from '../../src/retrieval/shard-source.ts';

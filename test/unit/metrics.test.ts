@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { exactMatch, normalizeAnswer, stringF1 } from '../../src/core/metrics.ts';
+import { exactMatch, normalizeAnswer, stringF1 } from '../../src/core/eval/metrics.ts';
 
 // Expected values worked out by hand from SQuAD's official evaluation rules.
 describe('SQuAD normalisation', () => {

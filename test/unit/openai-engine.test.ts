@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EngineError } from '../../src/core/engine.ts';
+import { EngineError } from '../../src/core/agent/engine.ts';
 import { OpenAiEngine, validateBaseUrl } from '../../src/engines/openai.ts';
 
 type Handler = (body: Record<string, unknown>, res: ServerResponse) => void;

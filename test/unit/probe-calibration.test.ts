@@ -3,14 +3,14 @@
  * with always-search, resumable through the one runner, then trained by whatever trainer is passed in.
  */
 import { describe, expect, it } from 'vitest';
-import type { AgentDeps } from '../../src/core/agent.ts';
-import type { BenchQuestion } from '../../src/core/datasets.ts';
-import type { GenerateRequest, GenerateResult, LlmEngine } from '../../src/core/engine.ts';
-import { alwaysSearch } from '../../src/core/policy.ts';
-import { calibrate, calibrated, scoredRows, trainCalibration, withOutcome, type Calibration, type ProbeRow, type ProbeTrainer } from '../../src/core/probe-calibration.ts';
-import { ConfidenceProbe, trainProbe } from '../../src/core/probe-model.ts';
-import { runResumable } from '../../src/core/resumable-run.ts';
-import type { Retriever } from '../../src/core/retriever.ts';
+import type { AgentDeps } from '../../src/core/agent/agent.ts';
+import type { BenchQuestion } from '../../src/core/eval/datasets.ts';
+import type { GenerateRequest, GenerateResult, LlmEngine } from '../../src/core/agent/engine.ts';
+import { alwaysSearch } from '../../src/core/agent/policy.ts';
+import { calibrate, calibrated, scoredRows, trainCalibration, withOutcome, type Calibration, type ProbeRow, type ProbeTrainer } from '../../src/core/probe/probe-calibration.ts';
+import { ConfidenceProbe, trainProbe } from '../../src/core/probe/probe-model.ts';
+import { runResumable } from '../../src/core/eval/resumable-run.ts';
+import type { Retriever } from '../../src/core/agent/retriever.ts';
 import { ScriptedEngine } from './helpers/scripted-engine.ts';
 
 const QUESTIONS: BenchQuestion[] = [

@@ -3,11 +3,11 @@
  * calibration numbers the probe page shows (ECE, reliability bins, the paper's table 2).
  */
 import { describe, expect, it } from 'vitest';
-import type { EngineCapabilities, GenerateRequest, GenerateResult, LlmEngine, TokenLogprob } from '../../src/core/engine.ts';
-import { adaptive } from '../../src/core/policy.ts';
-import { answerSpan, entropy, MissingLogprobsError, probabilityOfYes, probeFeatures, ProbeUnsupportedError, type ProbeFeatures } from '../../src/core/probe-features.ts';
-import { ConfidenceProbe, crossValidatedConfidences, labelOf, type ProbeExample } from '../../src/core/probe-model.ts';
-import { atThreshold, binOf, confidenceHistogram, reliability, thresholdTable, topPercent, type CalibrationRow } from '../../src/core/calibration.ts';
+import type { EngineCapabilities, GenerateRequest, GenerateResult, LlmEngine, TokenLogprob } from '../../src/core/agent/engine.ts';
+import { adaptive } from '../../src/core/agent/policy.ts';
+import { answerSpan, entropy, MissingLogprobsError, probabilityOfYes, probeFeatures, ProbeUnsupportedError, type ProbeFeatures } from '../../src/core/probe/probe-features.ts';
+import { ConfidenceProbe, crossValidatedConfidences, labelOf, type ProbeExample } from '../../src/core/probe/probe-model.ts';
+import { atThreshold, binOf, confidenceHistogram, reliability, thresholdTable, topPercent, type CalibrationRow } from '../../src/core/probe/calibration.ts';
 
 const ln = Math.log;
 const tok = (token: string, p: number, top?: [string, number][]): TokenLogprob => ({ token, logprob: ln(p), ...(top && { top: top.map(([t, q]) => ({ token: t, logprob: ln(q) })) }) });

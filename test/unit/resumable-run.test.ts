@@ -1,8 +1,8 @@
 /** The one resumable loop the benchmark and probe pages and `npm run eval` run their questions through. */
 import { describe, expect, it } from 'vitest';
-import { QuestionFailedError } from '../../src/core/benchmark.ts';
-import type { BenchQuestion } from '../../src/core/datasets.ts';
-import { runResumable, type ResumableRun } from '../../src/core/resumable-run.ts';
+import { QuestionFailedError } from '../../src/core/eval/benchmark.ts';
+import type { BenchQuestion } from '../../src/core/eval/datasets.ts';
+import { runResumable, type ResumableRun } from '../../src/core/eval/resumable-run.ts';
 
 const QUESTIONS: BenchQuestion[] = ['q1', 'q2', 'q3', 'q4'].map((id) => ({ id, question: `question ${id}?`, answers: ['x'] }));
 

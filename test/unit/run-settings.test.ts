@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { agentConfig, DEFAULT_RUN_SETTINGS, parseRunSettings, runRetriever } from '../../src/core/run-settings.ts';
-import { alwaysSearch } from '../../src/core/policy.ts';
-import type { Passage, Retriever } from '../../src/core/retriever.ts';
+import { agentConfig, DEFAULT_RUN_SETTINGS, parseRunSettings, runRetriever } from '../../src/core/agent/run-settings.ts';
+import { alwaysSearch } from '../../src/core/agent/policy.ts';
+import type { Passage, Retriever } from '../../src/core/agent/retriever.ts';
 
 const ranked: Retriever = {
   search: async (query, k) => Array.from({ length: k }, (_, i): Passage => ({ id: `${query}-${i}`, title: query, text: `rank ${i}`, score: k - i })),

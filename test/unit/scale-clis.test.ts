@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { pack } from 'tar-stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readManifest } from '../../index-builder/open-folder.ts';
-import { indexFiles } from '../../src/core/index-manifest.ts';
+import { indexFiles } from '../../src/core/index/index-manifest.ts';
 import { HOTPOT_PATH } from '../shared-data.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

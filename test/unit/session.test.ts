@@ -3,7 +3,7 @@
  * load, and the probe's confidence (adaptive mode) always uses the model loaded now.
  */
 import { describe, expect, it } from 'vitest';
-import { ConfidenceProbe } from '../../src/core/probe-model.ts';
+import { ConfidenceProbe } from '../../src/core/probe/probe-model.ts';
 import { ProbeState } from '../../src/ui/probe.svelte.ts';
 import { Session } from '../../src/ui/session.svelte.ts';
 import { FakeLoader, model, settle, type FakeEngine } from './helpers/fake-engines.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { AgentEvent, RunStats } from '../../src/core/agent.ts';
-import { stepCosts, timeSplit } from '../../src/core/step-costs.ts';
+import type { AgentEvent, RunStats } from '../../src/core/agent/agent.ts';
+import { stepCosts, timeSplit } from '../../src/core/agent/step-costs.ts';
 
 const stats = (s: Partial<RunStats>): AgentEvent => ({
   type: 'stats',

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { ELLIPSIS, estimateTokens, trimToTokens, type TokenCounter } from '../../src/core/token-budget.ts';
-import { DEFAULT_PASSAGE_TOKENS, formatPassages } from '../../src/core/prompts.ts';
-import { runAgent } from '../../src/core/agent.ts';
-import { alwaysSearch } from '../../src/core/policy.ts';
+import { ELLIPSIS, estimateTokens, trimToTokens, type TokenCounter } from '../../src/core/agent/token-budget.ts';
+import { DEFAULT_PASSAGE_TOKENS, formatPassages } from '../../src/core/agent/prompts.ts';
+import { runAgent } from '../../src/core/agent/agent.ts';
+import { alwaysSearch } from '../../src/core/agent/policy.ts';
 import { lexicalRetriever } from './helpers/lexical-retriever.ts';
 import { ScriptedEngine } from './helpers/scripted-engine.ts';
 

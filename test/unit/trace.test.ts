@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { parseTrace, type TraceBlock } from '../../src/core/trace.ts';
+import { parseTrace, type TraceBlock } from '../../src/core/agent/trace.ts';
 
 const summary = (blocks: TraceBlock[]) => blocks.map((b) => [b.type, b.text, 'closed' in b ? b.closed : undefined]);
 

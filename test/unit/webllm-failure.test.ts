@@ -1,6 +1,6 @@
 import { IntegrityError } from '@mlc-ai/web-llm';
 import { describe, expect, it } from 'vitest';
-import { EngineError } from '../../src/core/engine.ts';
+import { EngineError } from '../../src/core/agent/engine.ts';
 import { generateError, loadError } from '../../src/engines/webllm-failure.ts';
 
 const estimate = async () => ({ usage: 900e6, quota: 1000e6 });

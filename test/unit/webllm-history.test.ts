@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ChatMessage } from '../../src/core/engine.ts';
+import type { ChatMessage } from '../../src/core/agent/engine.ts';
 import { withVerbatimReply } from '../../src/engines/webllm.ts';
 
 const STOPS = ['</search>', '</answer>'];

@@ -1,6 +1,6 @@
 import { WllamaAbortError, WllamaError, WllamaRuntimeError } from '@wllama/wllama/esm/index.js';
 import { describe, expect, it } from 'vitest';
-import { EngineError } from '../../src/core/engine.ts';
+import { EngineError } from '../../src/core/agent/engine.ts';
 import { classifyWllamaError, generateError, loadError } from '../../src/engines/wllama-failure.ts';
 import { StorageFullError } from '../../src/storage/quota.ts';
 

@@ -1,5 +1,5 @@
 /** Retrieval workers for the index controller: each open is held until the test settles it, and a worker can crash. */
-import type { Passage, Retriever } from '../../../src/core/retriever.ts';
+import type { Passage, Retriever } from '../../../src/core/agent/retriever.ts';
 import type { IndexClient, StartWorker } from '../../../src/ui/index-controller.svelte.ts';
 import type { IndexInfo } from '../../../src/retrieval/retrieval-protocol.ts';
 import type { OpenProgress } from '../../../src/retrieval/sharded-index.ts';

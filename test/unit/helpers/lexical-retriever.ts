@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildIndex } from '../../../index-builder/build.ts';
 import { openIndexFolder } from '../../../index-builder/open-folder.ts';
-import type { Document, Passage, Retriever } from '../../../src/core/retriever.ts';
+import type { Document, Passage, Retriever } from '../../../src/core/agent/retriever.ts';
 
 export interface TemporaryRetriever extends Retriever {
   /** Removes the index folder; searches fail after it (their ranges are read from disk). */

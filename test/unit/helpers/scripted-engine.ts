@@ -2,7 +2,7 @@
  * A canned engine for testing the agent loop's logic (never an engine test): each call returns the next
  * scripted reply, honours stop strings and max tokens like a real engine, and streams in small pieces.
  */
-import type { EngineCapabilities, GenerateRequest, GenerateResult, LlmEngine } from '../../../src/core/engine.ts';
+import type { EngineCapabilities, GenerateRequest, GenerateResult, LlmEngine } from '../../../src/core/agent/engine.ts';
 
 export type Reply = string | ((request: GenerateRequest) => string);
 

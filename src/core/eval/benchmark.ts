@@ -4,9 +4,9 @@
  * The same code runs in the app's benchmark and probe pages and in the Node CLI; going through a set of
  * questions, pausing and resuming is `resumable-run.ts`'s.
  */
-import { runAgent, type AgentConfig, type AgentDeps, type AgentEvent, type EndReason, type RunStats } from './agent.ts';
+import { runAgent, type AgentConfig, type AgentDeps, type AgentEvent, type EndReason, type RunStats } from '../agent/agent.ts';
 import type { BenchQuestion } from './datasets.ts';
-import type { ChatMessage } from './engine.ts';
+import type { ChatMessage } from '../agent/engine.ts';
 import { exactMatch, stringF1 } from './metrics.ts';
 import { mean, percentile } from './stats.ts';
 

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { DEFAULT_AGENT_OPTIONS, type AgentConfig } from './agent.ts';
 import type { Policy } from './policy.ts';
 import { NOISE_KINDS, noisyRetriever, type NoiseKind } from './noise.ts';
-import { parseFields } from './parse-fields.ts';
+import { parseFields } from '../util/parse-fields.ts';
 import { RETRIEVAL_MODES, type RetrievalMode, type Retriever } from './retriever.ts';
 
 export const RUN_SETTINGS_BOUNDS = { topK: { min: 1, max: 10 }, maxTurns: { min: 1, max: 12 }, noisePercent: { min: 0, max: 100 } } as const;

@@ -4,8 +4,8 @@
  * writes, and how spread out its alternatives are), the attempt's length, and the probability that the
  * model says "yes" when asked whether it can answer from memory.
  */
-import { EngineError, type GenerateRequest, type GenerateResult, type LlmEngine, type TokenLogprob } from './engine.ts';
-import { SELF_ANSWER_PROMPT, questionMessage } from './prompts.ts';
+import { EngineError, type GenerateRequest, type GenerateResult, type LlmEngine, type TokenLogprob } from '../agent/engine.ts';
+import { SELF_ANSWER_PROMPT, questionMessage } from '../agent/prompts.ts';
 
 export interface ProbeFeatures {
   /** Mean log-probability of the answer's tokens (≤ 0; nearer 0 is surer). */

@@ -7,7 +7,7 @@ import type { ChatMessage, GenerateRequest, GenerateResult, LlmEngine } from './
 import type { Passage, Retriever } from './retriever.ts';
 import type { Plan, Policy } from './policy.ts';
 import { traceGrammar, type AllowedActions } from './grammar.ts';
-import { normalizeAnswer } from './metrics.ts';
+import { normalizeAnswer } from '../eval/metrics.ts';
 import {
   DEFAULT_PASSAGE_TOKENS,
   NUDGES,
@@ -23,7 +23,7 @@ import {
 import { estimateTokens, type TokenCounter } from './token-budget.ts';
 import { readTurn, type Action, type Turn, type TurnProblem } from './turn.ts';
 import { streamWhile, untilAborted } from './stream.ts';
-import { errorMessage } from './error-message.ts';
+import { errorMessage } from '../util/error-message.ts';
 
 export interface AgentOptions {
   policy: Policy;

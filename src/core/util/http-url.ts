@@ -1,7 +1,7 @@
 /**
  * The one check of an http(s) URL a user gives: a model file, a server, a mirror, a host to allow. All
  * agree on what a valid host is, so a URL the engine form accepts is one the connect policy
- * (src/core/connect-policy.ts) can reason about, and every field words its faults the same way.
+ * (src/core/util/connect-policy.ts) can reason about, and every field words its faults the same way.
  */
 
 /**

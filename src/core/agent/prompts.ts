@@ -3,7 +3,7 @@
  * in retrieved evidence; a reason-in-document step condenses what was found before the model reads it.
  */
 import type { Passage } from './retriever.ts';
-import { neutralizeUntrusted } from './sanitize.ts';
+import { neutralizeUntrusted } from '../util/sanitize.ts';
 import { estimateTokens, trimToTokens, type TokenCounter } from './token-budget.ts';
 
 export const SEARCH_AGENT_PROMPT = `You answer questions by searching a Wikipedia index. You do not trust your memory: every fact your answer rests on must come from search results.

@@ -5,7 +5,7 @@
  * bad line is reported with its number and reason, none is dropped silently.
  */
 import { z } from 'zod';
-import { parseJsonLine } from './corpus.ts';
+import { parseJsonLine } from '../index/corpus.ts';
 
 export interface BenchQuestion {
   id: string;

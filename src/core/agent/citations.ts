@@ -4,7 +4,7 @@
  * last search, which the model read right before it answered.
  */
 import type { AgentEvent } from './agent.ts';
-import { normalizeAnswer } from './metrics.ts';
+import { normalizeAnswer } from '../eval/metrics.ts';
 import type { Passage } from './retriever.ts';
 
 export interface Citation {

@@ -5,7 +5,7 @@
  * - the paper's table 2: self-answer the top-P% most confident questions, search the rest, and see F1,
  *   searches per question, and how accurate each part is.
  */
-import { mean } from './stats.ts';
+import { mean } from '../eval/stats.ts';
 
 /** One calibration question: the probe's confidence, and how the model did both ways. */
 export interface CalibrationRow {

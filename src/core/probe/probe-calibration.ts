@@ -4,11 +4,11 @@
  * what cost); then the probe is trained on the rows. Training is passed in (`ProbeTrainer`), so this
  * module needs no TensorFlow.js and a test can train with anything.
  */
-import type { AgentConfig, AgentDeps, EndReason } from './agent.ts';
-import { runQuestion } from './benchmark.ts';
+import type { AgentConfig, AgentDeps, EndReason } from '../agent/agent.ts';
+import { runQuestion } from '../eval/benchmark.ts';
 import type { CalibrationRow } from './calibration.ts';
-import type { BenchQuestion } from './datasets.ts';
-import { exactMatch, stringF1 } from './metrics.ts';
+import type { BenchQuestion } from '../eval/datasets.ts';
+import { exactMatch, stringF1 } from '../eval/metrics.ts';
 import { MissingLogprobsError, probeFeatures, type ProbeFeatures } from './probe-features.ts';
 import { labelOf, type ConfidenceProbe, type ProbeData, type ProbeExample } from './probe-model.ts';
 

@@ -9,9 +9,9 @@
  * TypeScript: the adaptive policy needs no TensorFlow at all.
  */
 import { z } from 'zod';
-import type { LlmEngine } from './engine.ts';
-import { seededRandom } from './noise.ts';
-import type { ConfidenceFn } from './policy.ts';
+import type { LlmEngine } from '../agent/engine.ts';
+import { seededRandom } from '../agent/noise.ts';
+import type { ConfidenceFn } from '../agent/policy.ts';
 import { DEFAULT_PROBE_FEATURE_OPTIONS, FEATURE_NAMES, featureVector, MissingLogprobsError, probeFeatures, type ProbeFeatureOptions, type ProbeFeatures } from './probe-features.ts';
 
 export interface ProbeExample {
