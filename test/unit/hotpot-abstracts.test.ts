@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pack } from 'tar-stream';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectClosedWhenStoppedEarly } from './helpers/streaming-reader.ts';
+import { expectBackpressure, expectClosedWhenStoppedEarly, expectProgressToFileSize } from './helpers/streaming-reader.ts';
 import { isHotpotAbstracts, readHotpotAbstracts, type AbstractsOptions, type AbstractsStats } from '../../index-builder/hotpot-abstracts.ts';
 
 /** Fixtures are compressed by Debian's bzip2 (the format's reference tool; .ci/run installs it): npm has
@@ -202,25 +202,11 @@ describe('HotpotQA abstracts reader', () => {
   });
 
   it('reads only as fast as a slow consumer pulls', async () => {
-    let bytes = 0;
-    for await (const article of readHotpotAbstracts(big, { onBytes: (n) => (bytes = n) })) {
-      expect(article.title).toBe('Filler 0');
-      // Decoding is slow enough that a short wait would pass even with no backpressure: wait until
-      // reading has stopped, which without backpressure is at the end of the file.
-      for (let before = -1; before !== bytes; ) {
-        before = bytes;
-        await new Promise((resolve) => setTimeout(resolve, 300));
-      }
-      break;
-    }
-    expect(bytes).toBeGreaterThan(0);
-    expect(bytes).toBeLessThan(statSync(big).size / 4);
+    await expectBackpressure(readHotpotAbstracts, big, 'Filler 0');
   });
 
   it('reports read progress in bytes of the compressed file', async () => {
-    let bytes = 0;
-    await readAll(compressed, { onBytes: (n) => (bytes = n) });
-    expect(bytes).toBe(statSync(compressed).size);
+    await expectProgressToFileSize(readHotpotAbstracts, compressed);
   });
 
   it.runIf(existsSync('/proc/self/fd'))('closes the file when the reader stops early: limit, break, or an abort the consumer does not follow up', async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectClosedWhenStoppedEarly } from './helpers/streaming-reader.ts';
+import { expectBackpressure, expectClosedWhenStoppedEarly, expectProgressToFileSize } from './helpers/streaming-reader.ts';
 import { readWikipediaDump, type DumpOptions, type DumpStats, type WikiArticle } from '../../index-builder/wikipedia-dump.ts';
 
 const XML = fileURLToPath(new URL('../fixtures/wiki-mini.xml', import.meta.url));
@@ -98,20 +98,11 @@ describe('Wikipedia dump reader', () => {
   });
 
   it('reads only as fast as a slow consumer pulls', async () => {
-    let bytes = 0;
-    for await (const article of readWikipediaDump(big, { onBytes: (n) => (bytes = n) })) {
-      expect(article.title).toBe('Filler 0');
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      break;
-    }
-    expect(bytes).toBeGreaterThan(0);
-    expect(bytes).toBeLessThan(statSync(big).size / 4);
+    await expectBackpressure(readWikipediaDump, big, 'Filler 0');
   });
 
   it('reports read progress in bytes of the compressed file', async () => {
-    let bytes = 0;
-    await readAll(BZ2, { onBytes: (n) => (bytes = n) });
-    expect(bytes).toBe(readFileSync(BZ2).byteLength);
+    await expectProgressToFileSize(readWikipediaDump, BZ2);
   });
 
   it.runIf(existsSync('/proc/self/fd'))('closes the file when the reader stops early: limit, break, or an abort the consumer does not follow up', async () => {
