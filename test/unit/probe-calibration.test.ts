@@ -8,7 +8,7 @@ import type { BenchQuestion } from '../../src/core/eval/datasets.ts';
 import type { GenerateRequest, GenerateResult, LlmEngine } from '../../src/core/agent/engine.ts';
 import { alwaysSearch } from '../../src/core/agent/policy.ts';
 import { calibrate, calibrated, scoredRows, trainCalibration, withOutcome, type Calibration, type ProbeRow, type ProbeTrainer } from '../../src/core/probe/probe-calibration.ts';
-import { ConfidenceProbe, trainProbe } from '../../src/core/probe/probe-model.ts';
+import { trainConfidenceProbe, trainProbe } from '../../src/training/confidence-probe.ts';
 import { runResumable } from '../../src/core/eval/resumable-run.ts';
 import type { Retriever } from '../../src/core/agent/retriever.ts';
 import { ScriptedEngine } from './helpers/scripted-engine.ts';
@@ -126,7 +126,7 @@ const row = (id: string, selfF1: number): ProbeRow => ({
 
 describe('training a calibration', () => {
   it('labels self-answers at the threshold, gives each row its confidence and returns the probe', async () => {
-    const probe = await ConfidenceProbe.train([{ features: row('a', 1).features, label: true }]);
+    const probe = await trainConfidenceProbe([{ features: row('a', 1).features, label: true }]);
     const seen: { labels: boolean[]; labelThreshold: number }[] = [];
     const trainer: ProbeTrainer = async (examples, labelThreshold) => {
       seen.push({ labels: examples.map((e) => e.label), labelThreshold });

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import type { EngineCapabilities, GenerateRequest, GenerateResult, LlmEngine, TokenLogprob } from '../../src/core/agent/engine.ts';
 import { adaptive } from '../../src/core/agent/policy.ts';
 import { answerSpan, entropy, MissingLogprobsError, probabilityOfYes, probeFeatures, ProbeUnsupportedError, type ProbeFeatures } from '../../src/core/probe/probe-features.ts';
-import { ConfidenceProbe, crossValidatedConfidences, labelOf, type ProbeExample } from '../../src/core/probe/probe-model.ts';
+import { ConfidenceProbe, labelOf, type ProbeExample } from '../../src/core/probe/probe-model.ts';
+import { crossValidatedConfidences, trainConfidenceProbe } from '../../src/training/confidence-probe.ts';
 import { atThreshold, binOf, confidenceHistogram, reliability, thresholdTable, topPercent, type CalibrationRow } from '../../src/core/probe/calibration.ts';
 
 const ln = Math.log;
@@ -122,18 +123,18 @@ function toySet(n: number): ProbeExample[] {
 describe('the probe MLP', () => {
   it('learns a separable set, and is the same probe for the same seed', async () => {
     const examples = toySet(40);
-    const probe = await ConfidenceProbe.train(examples, { seed: 7 });
+    const probe = await trainConfidenceProbe(examples, { seed: 7 });
     for (const e of examples) expect(probe.predict(e.features) >= 0.5).toBe(e.label);
     const right = examples.filter((e) => e.label).map((e) => probe.predict(e.features));
     const wrong = examples.filter((e) => !e.label).map((e) => probe.predict(e.features));
     expect(Math.min(...right)).toBeGreaterThan(0.8);
     expect(Math.max(...wrong)).toBeLessThan(0.2);
-    expect((await ConfidenceProbe.train(examples, { seed: 7 })).toJSON()).toEqual(probe.toJSON());
-    expect((await ConfidenceProbe.train(examples, { seed: 8 })).toJSON()).not.toEqual(probe.toJSON());
+    expect((await trainConfidenceProbe(examples, { seed: 7 })).toJSON()).toEqual(probe.toJSON());
+    expect((await trainConfidenceProbe(examples, { seed: 8 })).toJSON()).not.toEqual(probe.toJSON());
   });
 
   it('round-trips through JSON and refuses what is not a probe', async () => {
-    const probe = await ConfidenceProbe.train(toySet(10), { labelThreshold: 0.65 });
+    const probe = await trainConfidenceProbe(toySet(10), { labelThreshold: 0.65 });
     const back = ConfidenceProbe.fromJSON(JSON.parse(JSON.stringify(probe)));
     for (const e of toySet(10)) expect(back.predict(e.features)).toBe(probe.predict(e.features));
     expect(back.toJSON().labelThreshold).toBe(0.65);
@@ -146,12 +147,12 @@ describe('the probe MLP', () => {
 
   it('learns the base rate from a set with one class only', async () => {
     const examples = toySet(8).map((e) => ({ ...e, label: false }));
-    const probe = await ConfidenceProbe.train(examples);
+    const probe = await trainConfidenceProbe(examples);
     for (const e of examples) expect(probe.predict(e.features)).toBeLessThan(0.2);
   });
 
   it('scores questions for the adaptive policy through the engine', async () => {
-    const probe = await ConfidenceProbe.train(toySet(20));
+    const probe = await trainConfidenceProbe(toySet(20));
     const engine = new LogprobEngine(ANSWER, YES_NO);
     const confidence = probe.confidenceFn(engine);
     const features = (await probeFeatures(engine, 'q')).features;
@@ -161,7 +162,7 @@ describe('the probe MLP', () => {
   });
 
   it('searches a question the engine returned no log-probabilities for, and refuses an engine without them', async () => {
-    const probe = await ConfidenceProbe.train(toySet(10));
+    const probe = await trainConfidenceProbe(toySet(10));
     const dropped = probe.confidenceFn(new LogprobEngine(ANSWER, YES_NO, { grammar: false, logprobs: true }, false));
     expect(await dropped('q')).toBeNaN();
     expect(await adaptive(dropped, 0.1).plan('q')).toMatchObject({ mode: 'search', confidence: 0 });
