@@ -16,7 +16,7 @@ import { UseLiteEmbedder } from '../src/embedders/use-lite.ts';
 import { fetchNetworkFirst, openShardCache } from '../src/retrieval/cache-storage.ts';
 import type { IndexDependencies } from '../src/retrieval/open-index.ts';
 import type { OpenRequest } from '../src/retrieval/retrieval-protocol.ts';
-import type { OpenProgress } from '../src/retrieval/sharded-index.ts';
+import { bytesProgress, type LoadProgress } from '../src/core/util/load-progress.ts';
 
 const MANIFEST_MAX_BYTES = 1_000_000;
 
@@ -40,7 +40,7 @@ async function fetchJson(url: string, maxBytes: number): Promise<unknown> {
   }
 }
 
-async function loadEmbedder(spec: EmbedderSpec, request: OpenRequest, onProgress: (progress: OpenProgress) => void): Promise<Embedder> {
+async function loadEmbedder(spec: EmbedderSpec, request: OpenRequest, onProgress: (progress: LoadProgress) => void): Promise<Embedder> {
   if (spec.kind === 'transformers') return loadTransformers(spec, request, onProgress);
   const wasmPaths = { 'tfjs-backend-wasm.wasm': wasmPlain, 'tfjs-backend-wasm-simd.wasm': wasmSimd, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded };
   return UseLiteEmbedder.load(async (name) => {
@@ -52,13 +52,13 @@ async function loadEmbedder(spec: EmbedderSpec, request: OpenRequest, onProgress
 }
 
 /** fp32, as the builder embeds passages: quantised query vectors would drift from the passages'. */
-function loadTransformers(spec: EmbedderSpec, request: OpenRequest, onProgress: (progress: OpenProgress) => void): Promise<Embedder> {
+function loadTransformers(spec: EmbedderSpec, request: OpenRequest, onProgress: (progress: LoadProgress) => void): Promise<Embedder> {
   return TransformersEmbedder.load({
     model: spec.model,
     dtype: 'fp32',
     ...modelSource(request.embeddingModelsUrl),
     wasmPaths: { mjs: new URL(ortRuntime, self.location.href).href, wasm: new URL(ortWasm, self.location.href).href },
-    onProgress: ({ text, loaded, total }) => onProgress({ text, loaded: loaded ?? 0, total: total ?? 0 }),
+    onProgress: ({ text, loaded, total }) => onProgress(bytesProgress(text, loaded ?? 0, total ?? 0)),
   });
 }
 

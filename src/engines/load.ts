@@ -2,7 +2,8 @@
  * Turns the user's engine settings into a loaded engine. Each engine is imported on demand so the page
  * ships none of them before a model is chosen.
  */
-import type { LlmEngine, LoadProgress } from '../core/agent/engine.ts';
+import type { LlmEngine } from '../core/agent/engine.ts';
+import type { LoadProgress } from '../core/util/load-progress.ts';
 
 export type EngineSettings =
   | { kind: 'webllm'; model: string; custom?: unknown; weightsBaseUrl?: string }

@@ -11,8 +11,8 @@ import {
   type GenerateRequest,
   type GenerateResult,
   type LlmEngine,
-  type LoadProgress,
 } from '../core/agent/engine.ts';
+import type { LoadProgress } from '../core/util/load-progress.ts';
 import { detectGpu } from './webgpu.ts';
 import { ChatStream, commonChatFields, type Timings } from './chat-stream.ts';
 import { customModelRecord, prebuiltModel, selfHosted, type ModelRecordLike } from './webllm-models.ts';

@@ -33,8 +33,8 @@ import {
   type GenerateRequest,
   type GenerateResult,
   type LlmEngine,
-  type LoadProgress,
 } from '../core/agent/engine.ts';
+import type { LoadProgress } from '../core/util/load-progress.ts';
 
 
 /** `auto` picks WebGPU only on a real (non-fallback) GPU adapter with JSPI; otherwise the CPU. */

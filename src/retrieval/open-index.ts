@@ -8,10 +8,11 @@ import { errorMessage } from '../core/util/error-message.ts';
 import { parseManifest, type EmbedderSpec, type IndexManifest } from '../core/index/index-manifest.ts';
 import { rangeSource, type RangeSourceOptions } from './range-source.ts';
 import type { IndexRequest } from './retrieval-protocol.ts';
-import { ShardedIndex, type OpenProgress } from './sharded-index.ts';
+import { ShardedIndex } from './sharded-index.ts';
+import type { LoadProgress } from '../core/util/load-progress.ts';
 import { shardSource, type ShardCache } from './shard-source.ts';
 
-export type LoadEmbedder<Request extends IndexRequest> = (spec: EmbedderSpec, request: Request, onProgress: (progress: OpenProgress) => void) => Promise<Embedder>;
+export type LoadEmbedder<Request extends IndexRequest> = (spec: EmbedderSpec, request: Request, onProgress: (progress: LoadProgress) => void) => Promise<Embedder>;
 
 export interface IndexDependencies<Request extends IndexRequest> {
   /** The manifest's parsed JSON. */
@@ -25,7 +26,7 @@ export interface IndexDependencies<Request extends IndexRequest> {
 }
 
 export interface OpenHooks {
-  onProgress: (progress: OpenProgress) => void;
+  onProgress: (progress: LoadProgress) => void;
   onFetched?: RangeSourceOptions['onFetched'];
 }
 
@@ -55,7 +56,7 @@ export async function openIndex<Request extends IndexRequest>(request: Request, 
 /** A failed load is no failed open: the index still answers lexically, and says why not densely. */
 async function queryEmbedder<Request extends IndexRequest>(manifest: IndexManifest, request: Request, load: LoadEmbedder<Request> | undefined, onProgress: OpenHooks['onProgress']): Promise<{ embedder: Embedder | null; embedderError?: string }> {
   if (!manifest.vectors || !load) return { embedder: null };
-  onProgress({ text: `loading the query embedder (${manifest.vectors.embedder.id})`, loaded: 0, total: 0 });
+  onProgress({ text: `loading the query embedder (${manifest.vectors.embedder.id})` });
   try {
     return { embedder: await load(manifest.vectors.embedder, request, onProgress) };
   } catch (error) {

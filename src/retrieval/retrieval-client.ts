@@ -5,7 +5,8 @@
 import * as Comlink from 'comlink';
 import type { Passage, Retriever } from '../core/agent/retriever.ts';
 import type { IndexInfo, OpenRequest, RetrievalApi, RetrievalStats } from './retrieval-protocol.ts';
-import type { OpenProgress, RetrievalMode } from './sharded-index.ts';
+import type { RetrievalMode } from './sharded-index.ts';
+import type { LoadProgress } from '../core/util/load-progress.ts';
 
 const READY_TIMEOUT_MS = 30_000;
 
@@ -69,7 +70,7 @@ export class RetrievalClient implements Retriever {
    * Relative URLs resolve against the page, as do the app's own USE-lite weights. `embeddingModelsUrl`
    * points transformers.js at self-hosted models, not the hub.
    */
-  open(manifestUrl: string, onProgress: (progress: OpenProgress) => void, embeddingModelsUrl?: string): Promise<IndexInfo> {
+  open(manifestUrl: string, onProgress: (progress: LoadProgress) => void, embeddingModelsUrl?: string): Promise<IndexInfo> {
     const page = (path: string) => new URL(path, document.baseURI).href;
     const request: OpenRequest = { manifestUrl: page(manifestUrl), useLiteUrl: page(USE_LITE_PATH), ...(embeddingModelsUrl && { embeddingModelsUrl: page(embeddingModelsUrl) }) };
     return this.call(this.api.open(request, Comlink.proxy(onProgress)));
@@ -85,7 +86,7 @@ export class RetrievalClient implements Retriever {
   }
 
   /** Copies the open index for offline use; false when it is too large to copy whole. */
-  prefetch(onProgress: (progress: OpenProgress) => void): Promise<boolean> {
+  prefetch(onProgress: (progress: LoadProgress) => void): Promise<boolean> {
     return this.call(this.api.prefetch(Comlink.proxy(onProgress)));
   }
 

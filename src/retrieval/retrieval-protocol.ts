@@ -3,7 +3,8 @@
  * the worker exposes through comlink and the eval CLI calls directly.
  */
 import type { Passage } from '../core/agent/retriever.ts';
-import type { IndexMemory, OpenProgress, RetrievalMode } from './sharded-index.ts';
+import type { IndexMemory, RetrievalMode } from './sharded-index.ts';
+import type { LoadProgress } from '../core/util/load-progress.ts';
 
 /** What every open names, wherever it runs. */
 export interface IndexRequest {
@@ -38,13 +39,13 @@ export interface RetrievalStats {
 
 export interface RetrievalApi<Request extends IndexRequest = OpenRequest> {
   /** Replaces the open index once the new one has opened; a newer open supersedes this one. */
-  open(request: Request, onProgress: (progress: OpenProgress) => void): Promise<IndexInfo>;
+  open(request: Request, onProgress: (progress: LoadProgress) => void): Promise<IndexInfo>;
   /** Tickets increase with every query; a query overtaken by a newer one stops at its next step. */
   search(query: string, mode: RetrievalMode, k: number, ticket: number): Promise<Passage[]>;
   /** Marks every query before `ticket` stale: the page cancelled them. */
   cancel(ticket: number): void;
   /** Whether the whole index was copied for offline use (false: too large, only what is searched is kept). */
-  prefetch(onProgress: (progress: OpenProgress) => void): Promise<boolean>;
+  prefetch(onProgress: (progress: LoadProgress) => void): Promise<boolean>;
   /** What the open index holds in memory and what has been fetched. */
   stats(): RetrievalStats;
   /** Frees the passage texts held in memory (the page is under memory pressure); returns the bytes

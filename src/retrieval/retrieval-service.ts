@@ -7,7 +7,8 @@
 import type { Passage } from '../core/agent/retriever.ts';
 import { openIndex, type IndexDependencies } from './open-index.ts';
 import type { IndexInfo, IndexRequest, RetrievalApi, RetrievalStats } from './retrieval-protocol.ts';
-import type { OpenProgress, RetrievalMode, ShardedIndex } from './sharded-index.ts';
+import type { RetrievalMode, ShardedIndex } from './sharded-index.ts';
+import type { LoadProgress } from '../core/util/load-progress.ts';
 
 export class RetrievalService<Request extends IndexRequest> implements RetrievalApi<Request> {
   private index: ShardedIndex | null = null;
@@ -20,7 +21,7 @@ export class RetrievalService<Request extends IndexRequest> implements Retrieval
 
   constructor(private readonly dependencies: IndexDependencies<Request>) {}
 
-  open(request: Request, onProgress: (progress: OpenProgress) => void): Promise<IndexInfo> {
+  open(request: Request, onProgress: (progress: LoadProgress) => void): Promise<IndexInfo> {
     const mine = ++this.opens;
     const next = this.openQueue.then(() => this.install(request, onProgress, mine));
     this.openQueue = next.catch(() => undefined);
@@ -37,7 +38,7 @@ export class RetrievalService<Request extends IndexRequest> implements Retrieval
     this.latestTicket = Math.max(this.latestTicket, ticket);
   }
 
-  async prefetch(onProgress: (progress: OpenProgress) => void): Promise<boolean> {
+  async prefetch(onProgress: (progress: LoadProgress) => void): Promise<boolean> {
     return (await this.index?.prefetch(onProgress)) ?? false;
   }
 
@@ -58,7 +59,7 @@ export class RetrievalService<Request extends IndexRequest> implements Retrieval
     this.index = null;
   }
 
-  private async install(request: Request, onProgress: (progress: OpenProgress) => void, mine: number): Promise<IndexInfo> {
+  private async install(request: Request, onProgress: (progress: LoadProgress) => void, mine: number): Promise<IndexInfo> {
     this.superseded(mine);
     const { index, embedder } = await openIndex(request, this.dependencies, { onProgress, onFetched: this.count });
     if (mine !== this.opens) await index.dispose();

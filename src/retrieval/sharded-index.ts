@@ -6,6 +6,7 @@
  * browser, the search CLI, benchmarks and tests in Node.
  */
 import type { Embedder } from '../core/agent/embedder.ts';
+import { bytesProgress, type LoadProgress } from '../core/util/load-progress.ts';
 import { indexFiles, sumBytes, type IndexManifest, type ShardFile } from '../core/index/index-manifest.ts';
 import { RETRIEVAL_MODES, type Document, type Passage, type RetrievalMode } from '../core/agent/retriever.ts';
 import type { FetchFileRange } from './byte-codec.ts';
@@ -20,12 +21,6 @@ import type { FetchShard } from './shard-source.ts';
 
 export { RETRIEVAL_MODES, type RetrievalMode };
 
-export interface OpenProgress {
-  text: string;
-  loaded: number;
-  total: number;
-}
-
 export interface OpenOptions {
   /** Whole files: the dictionary, the passage table, vector shards. */
   fetchShard: FetchShard;
@@ -35,7 +30,7 @@ export interface OpenOptions {
   embedder: Embedder | null;
   /** Why the embedder could not be loaded, shown to the user instead of dense search. */
   embedderError?: string;
-  onProgress?: (progress: OpenProgress) => void;
+  onProgress?: (progress: LoadProgress) => void;
   /** Bytes of passage blocks kept decoded in memory (DEFAULT_PASSAGE_BUDGET_BYTES when absent). */
   passageBudgetBytes?: number;
   /** Bytes of dictionary pages and posting lists kept (DEFAULT_LEXICAL_BUDGET_BYTES when absent). */
@@ -146,11 +141,11 @@ export class ShardedIndex {
    * later (the Cache API keeps them); nothing is kept in memory. An index larger than `maxBytes` is
    * left as it is (its searched parts are kept as they are fetched): returns whether it was copied.
    */
-  async prefetch(onProgress?: (progress: OpenProgress) => void, maxBytes = OFFLINE_COPY_MAX_BYTES): Promise<boolean> {
+  async prefetch(onProgress?: (progress: LoadProgress) => void, maxBytes = OFFLINE_COPY_MAX_BYTES): Promise<boolean> {
     if (this.bytes > maxBytes) return false;
     const total = this.passages.blockCount;
-    await this.passages.fetchAll((done) => onProgress?.({ text: 'passages', loaded: done, total }));
-    await this.lexical.fetchAll((done, all) => onProgress?.({ text: 'lexical index', loaded: done, total: all }));
+    await this.passages.fetchAll((done) => onProgress?.({ text: 'passages', fraction: done / total }));
+    await this.lexical.fetchAll((done, all) => onProgress?.({ text: 'lexical index', fraction: done / all }));
     return true;
   }
 
@@ -204,7 +199,7 @@ function progressTracker(options: OpenOptions, planned: readonly ShardFile[]) {
   return async (shards: readonly ShardFile[]): Promise<Uint8Array[]> => {
     const out: Uint8Array[] = [];
     for (const shard of shards) {
-      out.push(await options.fetchShard(shard, (bytes) => options.onProgress?.({ text: `index shard ${shard.path}`, loaded: done + bytes, total })));
+      out.push(await options.fetchShard(shard, (bytes) => options.onProgress?.(bytesProgress(`index shard ${shard.path}`, done + bytes, total))));
       done += shard.bytes;
     }
     return out;

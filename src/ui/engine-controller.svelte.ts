@@ -3,7 +3,8 @@
  * an ETA, and loads it again when the guarded engine reports itself broken. `state` is what the engine
  * form shows; `current` is the engine runs use, null whenever `state` is not ready.
  */
-import type { LlmEngine, LoadProgress } from '../core/agent/engine.ts';
+import type { LlmEngine } from '../core/agent/engine.ts';
+import type { LoadProgress } from '../core/util/load-progress.ts';
 import { DEFAULT_CALL_TIMEOUT_MS, guardEngine } from '../core/agent/engine-guard.ts';
 import { errorMessage } from '../core/util/error-message.ts';
 import { etaSeconds, type ByteSample } from '../core/util/eta.ts';

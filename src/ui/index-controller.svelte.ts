@@ -86,8 +86,8 @@ export class IndexController {
     this.state = { status: 'loading', progress: { text: `opening ${request.manifestUrl}` } };
     try {
       const client = await this.startClient();
-      const info = await client.open(request.manifestUrl, ({ text, loaded, total }) => {
-        if (current() && !settled) this.state = { status: 'loading', progress: { text, loadedBytes: loaded, totalBytes: total, ...(total > 0 && { fraction: loaded / total }) } };
+      const info = await client.open(request.manifestUrl, (progress) => {
+        if (current() && !settled) this.state = { status: 'loading', progress };
       }, request.embeddingModelsUrl || undefined);
       // Progress arrives on its own message port, so a late one can follow the result: it must not
       // turn a ready index back into a loading one.

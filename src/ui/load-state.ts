@@ -1,5 +1,5 @@
 /** What a load (the model, an index) shows the user while it runs and once it has ended. */
-import type { LoadProgress } from '../core/agent/engine.ts';
+import type { LoadProgress } from '../core/util/load-progress.ts';
 
 export type LoadState =
   | { status: 'idle' }

@@ -45,7 +45,7 @@ describe('IndexController', () => {
     const [a, b] = workers.latest().opens;
     b?.resolve(indexInfo('B'));
     await second;
-    a?.onProgress({ text: 'fetching A', loaded: 1, total: 2 });
+    a?.onProgress({ text: 'fetching A', fraction: 0.5 });
     a?.resolve(indexInfo('A'));
     await first;
     expect(controller.state).toEqual({ status: 'ready', label: 'B · 3 passages' });
@@ -57,11 +57,11 @@ describe('IndexController', () => {
     const done = controller.load('./a.json');
     await settle();
     const pending = workers.latest().opens[0];
-    pending?.onProgress({ text: 'fetching shards', loaded: 1, total: 4 });
+    pending?.onProgress({ text: 'fetching shards', fraction: 0.25 });
     expect(controller.state).toMatchObject({ status: 'loading', progress: { text: 'fetching shards', fraction: 0.25 } });
     pending?.resolve(indexInfo('A'));
     await done;
-    pending?.onProgress({ text: 'fetching shards', loaded: 4, total: 4 });
+    pending?.onProgress({ text: 'fetching shards', fraction: 1 });
     expect(controller.state.status).toBe('ready');
   });
 

@@ -223,8 +223,10 @@ describe('the retrieval service', () => {
     expect(await service.prefetch(noProgress)).toBe(false);
     await service.open(folderRequest(orchards), noProgress);
     const progress: number[] = [];
-    expect(await service.prefetch((p) => progress.push(p.loaded))).toBe(true);
+    expect(await service.prefetch((p) => progress.push(p.fraction ?? NaN))).toBe(true);
     expect(progress.length).toBeGreaterThan(0);
+    expect(progress.every((f) => f > 0 && f <= 1)).toBe(true);
+    expect(progress.at(-1)).toBe(1);
     const copied = service.stats().fetched.network;
     expect(cache.size).toBeGreaterThan(Math.ceil(ORCHARDS.length / 64));
     await service.search('apple', 'lexical', 3, 1);

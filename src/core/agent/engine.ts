@@ -54,16 +54,6 @@ export interface EngineCapabilities {
   logprobs: boolean;
 }
 
-export interface LoadProgress {
-  /** 0..1, or undefined while the total is unknown. */
-  fraction?: number;
-  loadedBytes?: number;
-  totalBytes?: number;
-  text: string;
-  /** Set when the engine knows the weights come from the browser's cache, not the network. */
-  fromCache?: boolean;
-}
-
 export interface LlmEngine {
   /** Human-readable engine + model, e.g. "wllama · Qwen3-0.6B-Q4_K_M.gguf". */
   readonly label: string;

@@ -1,5 +1,6 @@
 /** Engines and an engine loader for the page's controllers: each load is held until the test settles it. */
-import { EngineError, type GenerateResult, type LlmEngine, type LoadProgress } from '../../../src/core/agent/engine.ts';
+import { EngineError, type GenerateResult, type LlmEngine } from '../../../src/core/agent/engine.ts';
+import type { LoadProgress } from '../../../src/core/util/load-progress.ts';
 import type { EngineSettings } from '../../../src/engines/load.ts';
 import type { EngineLoader } from '../../../src/ui/engine-controller.svelte.ts';
 

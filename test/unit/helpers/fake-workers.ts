@@ -2,13 +2,13 @@
 import type { Passage, Retriever } from '../../../src/core/agent/retriever.ts';
 import type { IndexClient, StartWorker } from '../../../src/ui/index-controller.svelte.ts';
 import type { IndexInfo } from '../../../src/retrieval/retrieval-protocol.ts';
-import type { OpenProgress } from '../../../src/retrieval/sharded-index.ts';
+import type { LoadProgress } from '../../../src/core/util/load-progress.ts';
 
 export const indexInfo = (name: string): IndexInfo => ({ name, passages: 3, bytes: 1_000, modes: ['lexical'], embedder: null, denseUnavailable: null });
 
 interface PendingOpen {
   manifestUrl: string;
-  onProgress: (progress: OpenProgress) => void;
+  onProgress: (progress: LoadProgress) => void;
   resolve: (info: IndexInfo) => void;
   reject: (error: Error) => void;
 }
@@ -23,7 +23,7 @@ export class FakeWorker implements IndexClient {
     private readonly onFailure: (error: Error) => void,
   ) {}
 
-  open(manifestUrl: string, onProgress: (progress: OpenProgress) => void): Promise<IndexInfo> {
+  open(manifestUrl: string, onProgress: (progress: LoadProgress) => void): Promise<IndexInfo> {
     return new Promise((resolve, reject) => this.opens.push({ manifestUrl, onProgress, resolve, reject }));
   }
 
