@@ -24,7 +24,7 @@ export interface ChatChunk {
 }
 
 export type Usage = GenerateResult['usage'];
-export type Timings = NonNullable<GenerateResult['timings']>;
+export type Timings = GenerateResult['timings'];
 
 export class ChatStream {
   private text = '';

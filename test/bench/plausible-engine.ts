@@ -44,8 +44,9 @@ export class PlausibleEngine implements LlmEngine {
     const returned = stoppedOn ? decoded.slice(0, decoded.indexOf(stoppedOn)) : decoded;
     this.calls.push({ messages: structuredClone(request.messages), thinking: request.thinking ?? false, decoded: stoppedOn ? returned + stoppedOn : decoded, returned, ...(stoppedOn && { stoppedOn }) });
     request.onText?.(returned);
-    this.engineMs += performance.now() - started;
-    return { text: returned, finishReason: 'stop', usage: { promptTokens: 0, completionTokens: Math.ceil(decoded.length / 4) } };
+    const ms = performance.now() - started;
+    this.engineMs += ms;
+    return { text: returned, finishReason: 'stop', usage: { promptTokens: 0, completionTokens: Math.ceil(decoded.length / 4) }, timings: { prefillMs: 0, decodeMs: ms } };
   }
 
   async unload(): Promise<void> {}

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EngineError, type GenerateRequest, type GenerateResult, type LlmEngine } from '../../src/core/agent/engine.ts';
 import { guardEngine } from '../../src/core/agent/engine-guard.ts';
 
-const OK: GenerateResult = { text: 'fine', finishReason: 'stop', usage: { promptTokens: 1, completionTokens: 1 } };
+const OK: GenerateResult = { text: 'fine', finishReason: 'stop', usage: { promptTokens: 1, completionTokens: 1 }, timings: { prefillMs: 0, decodeMs: 0 } };
 
 function engine(generate: (request: GenerateRequest) => Promise<GenerateResult>): LlmEngine {
   return { label: 'test', capabilities: { grammar: false, logprobs: false }, generate, unload: async () => undefined };

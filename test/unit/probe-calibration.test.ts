@@ -30,8 +30,9 @@ class CalibrationEngine implements LlmEngine {
     const asked = request.messages.at(-1)?.content ?? '';
     const text = request.maxTokens === 1 ? 'Yes' : asked.includes('France') ? '<answer>Paris' : '<answer>Marseille';
     const usage = { promptTokens: 20, completionTokens: 2 };
-    if (asked.includes('decode')) return { text, finishReason: 'stop', usage };
-    return { text, finishReason: 'stop', usage, logprobs: [{ token: text, logprob: Math.log(0.6) }] };
+    const timings = { prefillMs: 0, decodeMs: 0 };
+    if (asked.includes('decode')) return { text, finishReason: 'stop', usage, timings };
+    return { text, finishReason: 'stop', usage, timings, logprobs: [{ token: text, logprob: Math.log(0.6) }] };
   }
 
   async unload(): Promise<void> {}

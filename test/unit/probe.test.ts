@@ -30,6 +30,7 @@ class LogprobEngine implements LlmEngine {
       text: tokens.map((t) => t.token).join(''),
       finishReason: 'stop',
       usage: { promptTokens: 20, completionTokens: tokens.length },
+      timings: { prefillMs: 0, decodeMs: 0 },
       ...(this.withLogprobs && { logprobs: tokens }),
     };
   }

@@ -288,24 +288,19 @@ class AgentRun {
     turn: number,
     streamText = true,
   ): AsyncGenerator<AgentEvent, GenerateResult> {
-    const started = this.now();
     const full: GenerateRequest = { thinking: this.options.thinking, ...request, temperature: this.options.temperature, signal: this.signal };
     const result = yield* streamWhile<AgentEvent, GenerateResult>((emit) =>
       untilAborted(this.deps.engine.generate(streamText ? { ...full, onText: (delta) => emit({ type: 'text', turn, delta }) } : full), this.signal),
     );
-    this.account(result, this.now() - started);
+    this.account(result);
     return result;
   }
 
-  private account(result: GenerateResult, ms: number): void {
+  private account(result: GenerateResult): void {
     this.stats.promptTokens += result.usage.promptTokens;
     this.stats.completionTokens += result.usage.completionTokens;
-    if (result.timings) {
-      this.stats.prefillMs += result.timings.prefillMs;
-      this.stats.decodeMs += result.timings.decodeMs;
-    } else {
-      this.stats.decodeMs += ms;
-    }
+    this.stats.prefillMs += result.timings.prefillMs;
+    this.stats.decodeMs += result.timings.decodeMs;
     if (result.finishReason === 'abort') throw new DOMException('generation aborted', 'AbortError');
   }
 

@@ -45,8 +45,8 @@ export interface GenerateResult {
   finishReason: FinishReason;
   usage: { promptTokens: number; completionTokens: number };
   logprobs?: TokenLogprob[];
-  /** Wall time split, where the engine reports it. */
-  timings?: { prefillMs: number; decodeMs: number };
+  /** Wall time split: what the engine reported, or (chat-stream.ts) the whole call as decoding. */
+  timings: { prefillMs: number; decodeMs: number };
 }
 
 export interface EngineCapabilities {

@@ -16,7 +16,7 @@ export class FakeEngine implements LlmEngine {
   async generate(): Promise<GenerateResult> {
     if (this.broken) throw new EngineError('the GPU device was lost', { fatal: true });
     this.generated++;
-    return { text: `${this.label} says hi`, finishReason: 'stop', usage: { promptTokens: 4, completionTokens: 3 } };
+    return { text: `${this.label} says hi`, finishReason: 'stop', usage: { promptTokens: 4, completionTokens: 3 }, timings: { prefillMs: 0, decodeMs: 0 } };
   }
 
   async unload(): Promise<void> {

@@ -4,6 +4,9 @@
  */
 import type { EngineCapabilities, GenerateRequest, GenerateResult, LlmEngine } from '../../../src/core/agent/engine.ts';
 
+/** A script takes no model time. */
+const NO_TIME = { prefillMs: 0, decodeMs: 0 };
+
 export type Reply = string | ((request: GenerateRequest) => string);
 
 /** Roughly four characters a token, as for English BPE text. */
@@ -38,7 +41,7 @@ export class ScriptedEngine implements LlmEngine {
       request.onText?.(text.slice(i, i + 3));
       await Promise.resolve();
     }
-    return { text, finishReason, usage: { promptTokens: 10, completionTokens: Math.ceil(text.length / CHARS_PER_TOKEN) } };
+    return { text, finishReason, usage: { promptTokens: 10, completionTokens: Math.ceil(text.length / CHARS_PER_TOKEN) }, timings: NO_TIME };
   }
 
   async unload(): Promise<void> {}
