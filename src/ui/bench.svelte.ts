@@ -11,17 +11,13 @@ import { policyByName } from '../core/agent/policy.ts';
 import { runResumable } from '../core/eval/resumable-run.ts';
 import { agentConfig, runRetriever } from '../core/agent/run-settings.ts';
 import { deleteRun, listRuns, saveRun, type BenchSettings, type StoredRun } from './bench-store.ts';
+import { PageRun } from './page-run.svelte.ts';
 
 export type BenchDeps = Pick<AgentDeps, 'engine' | 'retriever'> & { label: string };
 
-export class BenchState {
+export class BenchState extends PageRun {
   runs = $state.raw<StoredRun[]>([]);
   activeId = $state<string | null>(null);
-  /** Seconds left in the active run, from this session's pace; null before the first result. */
-  etaSeconds = $state<number | null>(null);
-  error = $state<string | null>(null);
-  running = $state(false);
-  private controller: AbortController | null = null;
 
   async init(): Promise<void> {
     try {
@@ -43,14 +39,9 @@ export class BenchState {
 
   async resume(id: string, deps: BenchDeps): Promise<void> {
     const run = this.runs.find((r) => r.id === id);
-    if (!run || this.controller) return;
-    const controller = new AbortController();
-    this.controller = controller;
-    this.running = true;
+    if (!run || this.busy) return;
     this.activeId = id;
-    this.error = null;
-    this.etaSeconds = null;
-    try {
+    await this.runWith(async (signal, onTimeLeft) => {
       const { settings } = run;
       const agentDeps = { engine: deps.engine, retriever: runRetriever(deps.retriever, settings) };
       const config = agentConfig(settings, policyByName(settings.policy));
@@ -58,27 +49,21 @@ export class BenchState {
       const end = await runResumable({
         questions: run.questions,
         done: run.results,
-        signal: controller.signal,
+        signal,
         resumeHint: 'press Resume to go on',
-        runOne: (question, signal) => runQuestion(question, agentDeps, config, signal),
+        runOne: (question, questionSignal) => runQuestion(question, agentDeps, config, questionSignal),
         store: async (result) => {
           current = { ...current, results: [...current.results, result] };
           await this.store(current);
         },
-        onTimeLeft: (seconds) => (this.etaSeconds = seconds),
+        onTimeLeft,
       });
       if (end === 'finished') await this.store({ ...current, status: 'done' });
-    } catch (error) {
-      if (!controller.signal.aborted) this.error = errorMessage(error);
-    } finally {
-      this.controller = null;
-      this.running = false;
-      this.etaSeconds = null;
-    }
+    });
   }
 
   pause(): void {
-    this.controller?.abort();
+    this.stop();
   }
 
   async remove(id: string): Promise<void> {

@@ -15,21 +15,19 @@ import { ConfidenceProbe, DEFAULT_LABEL_THRESHOLD } from '../core/probe/probe-mo
 import { trainProbe } from '../training/confidence-probe.ts';
 import { runResumable } from '../core/eval/resumable-run.ts';
 import { deleteCalibration, readCalibration, saveCalibration } from './probe-store.ts';
+import { PageRun } from './page-run.svelte.ts';
 import type { Session } from './session.svelte.ts';
 
 export type ProbeDeps = AgentDeps & { label: string };
 
-export class ProbeState {
+export class ProbeState extends PageRun {
   calibration = $state.raw<Calibration | null>(null);
-  running = $state(false);
   training = $state(false);
-  etaSeconds = $state<number | null>(null);
-  error = $state<string | null>(null);
   /** The probe in use, parsed from the stored JSON; null until trained. */
   probe = $state.raw<ConfidenceProbe | null>(null);
-  private controller: AbortController | null = null;
 
   constructor(private readonly session: Session) {
+    super();
     // A new model or index makes a running calibration moot, as it does the other pages' runs.
     session.onCancel(() => this.cancel());
   }
@@ -78,7 +76,7 @@ export class ProbeState {
   }
 
   async start(dataset: string, questions: BenchQuestion[], labelThreshold: number, deps: ProbeDeps, config: AgentConfig): Promise<void> {
-    if (this.controller || this.running) return;
+    if (this.busy || this.running) return;
     // Running before the first await, so a second click cannot start a second run.
     this.running = true;
     const threshold = this.calibration?.threshold ?? DEFAULT_THRESHOLD;
@@ -97,37 +95,26 @@ export class ProbeState {
   /** Runs the questions not done yet, then trains. */
   async resume(deps: ProbeDeps, config: AgentConfig): Promise<void> {
     const calibration = this.calibration;
-    if (!calibration || this.controller) return;
+    if (!calibration || this.busy) return;
     if (deps.label !== calibration.engine) {
       this.error = `this calibration was made with ${calibration.engine}; load that model to resume, or start a new one`;
       return;
     }
-    const controller = new AbortController();
-    this.controller = controller;
-    this.running = true;
-    this.error = null;
-    this.etaSeconds = null;
-    try {
+    await this.runWith(async (signal, onTimeLeft) => {
       const end = await runResumable({
         questions: calibration.questions,
         done: calibrated(calibration),
-        signal: controller.signal,
+        signal,
         resumeHint: 'press Resume to go on',
-        runOne: (question, signal) => calibrate(question, deps, config, signal),
+        runOne: (question, questionSignal) => calibrate(question, deps, config, questionSignal),
         // The latest record, not `calibration`: the threshold may have moved meanwhile.
         store: (outcome) => this.store(withOutcome(this.calibration ?? calibration, outcome)),
-        onTimeLeft: (seconds) => (this.etaSeconds = seconds),
+        onTimeLeft,
       });
       if (end === 'paused') return;
       if (this.calibration?.rows.length === 0) throw new Error('no question could be scored: the engine returned no log-probabilities for any of them');
       await this.train();
-    } catch (error) {
-      if (!controller.signal.aborted) this.error = errorMessage(error);
-    } finally {
-      this.controller = null;
-      this.running = false;
-      this.etaSeconds = null;
-    }
+    });
   }
 
   /** Trains on the rows (again, e.g. after the label threshold changed) and stores the probe. */
@@ -148,7 +135,7 @@ export class ProbeState {
   }
 
   cancel(): void {
-    this.controller?.abort();
+    this.stop();
   }
 
   async clear(): Promise<void> {
