@@ -58,7 +58,7 @@ export class LexicalIndex {
   /** Fetches every page and posting list once (so the range source caches them), keeping none. */
   async fetchAll(onPage?: (done: number, total: number) => void): Promise<void> {
     for (const [i, line] of this.lines.entries()) {
-      const entries = decodePage(await this.fetchRange(line.range), this.spec.files.length, `term dictionary page ${i}`);
+      const { entries } = await this.readPage(i, line);
       for (const { postings } of entries.values()) if (!(postings instanceof Uint8Array)) await this.fetchRange(postings);
       onPage?.(i + 1, this.lines.length);
     }
@@ -80,10 +80,15 @@ export class LexicalIndex {
     const line = this.lines[page];
     if (!line) return undefined;
     const entries = await this.pages.get(page, async () => {
-      const bytes = await this.fetchRange(line.range);
-      return { value: decodePage(bytes, this.spec.files.length, `term dictionary page ${page}`), bytes: bytes.byteLength * PAGE_MEMORY_FACTOR };
+      const read = await this.readPage(page, line);
+      return { value: read.entries, bytes: read.bytes * PAGE_MEMORY_FACTOR };
     });
     return entries.get(term);
+  }
+
+  private async readPage(page: number, line: PageLine): Promise<{ entries: Map<string, TermEntry>; bytes: number }> {
+    const bytes = await this.fetchRange(line.range);
+    return { entries: decodePage(bytes, this.spec.files.length, `term dictionary page ${page}`), bytes: bytes.byteLength };
   }
 
   private async cursor(term: string, entry: TermEntry): Promise<PostingCursor> {

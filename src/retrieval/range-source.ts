@@ -3,6 +3,7 @@
  * dictionary page, one term's postings, a block of passages). Each range is verified against the checksum
  * that already-verified metadata holds for it and cached for offline use; unverified bytes never come back.
  */
+import { MAX_SHARD_BYTES } from '../core/index/index-manifest.ts';
 import { sha256Hex } from './checksum.ts';
 import { joinBytes } from './shard-codec.ts';
 import type { ShardCache } from './shard-source.ts';
@@ -32,8 +33,9 @@ export interface RangeSourceOptions {
   onFetched?: (bytes: number, fromCache: boolean) => void;
 }
 
-/** Ranges are small by design; a larger one is a metadata bug, not something to download. */
-export const MAX_RANGE_BYTES = 64 * 1024 * 1024;
+/** A range lies inside one index file, which is never larger than this; a longer range is a metadata
+ * bug, not something to download. */
+export const MAX_RANGE_BYTES = MAX_SHARD_BYTES;
 
 /** The query parameter that carries a range in its cache key. */
 const RANGE_PARAM = 'sdg-range';

@@ -47,7 +47,7 @@ export class RetrievalService<Request extends IndexRequest> implements Retrieval
   }
 
   trim(): number {
-    return this.index?.evictPassages() ?? 0;
+    return this.index?.trim() ?? 0;
   }
 
   /** Frees the open index's embedder, for a caller that outlives it (a worker is simply terminated);

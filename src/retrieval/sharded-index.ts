@@ -127,7 +127,7 @@ export class ShardedIndex {
 
   /** Drops the passage blocks and lexical pages held in memory (a query fetches what it needs again,
    * from the cache when it is there); returns the bytes freed. */
-  evictPassages(): number {
+  trim(): number {
     return this.passages.clear() + this.lexical.clear();
   }
 

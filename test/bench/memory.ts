@@ -21,7 +21,8 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { buildIndex } from '../../index-builder/build.ts';
-import { openIndexFolder, readManifest } from '../../index-builder/open-folder.ts';
+import { openIndexFolder } from '../../index-builder/open-folder.ts';
+import { readManifest } from '../../index-builder/manifest-file.ts';
 import type { Embedder } from '../../src/core/agent/embedder.ts';
 import { sumBytes, type EmbedderSpec } from '../../src/core/index/index-manifest.ts';
 import { seededRandom } from '../../src/core/agent/noise.ts';
@@ -180,7 +181,7 @@ async function measure(dir: string): Promise<Measured> {
   const passageBudgetBytes = index.memory.passageBytes;
   await settle();
   const loaded = process.memoryUsage();
-  index.evictPassages();
+  index.trim();
   await settle();
   const trimmed = process.memoryUsage();
   return {

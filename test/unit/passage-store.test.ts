@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildIndex } from '../../index-builder/build.ts';
 import { fileFetch } from '../../index-builder/file-fetch.ts';
-import { readManifest } from '../../index-builder/open-folder.ts';
+import { readManifest } from '../../index-builder/manifest-file.ts';
 import type { IndexManifest } from '../../src/core/index/index-manifest.ts';
 import type { Document } from '../../src/core/agent/retriever.ts';
 import type { FileRange } from '../../src/retrieval/byte-codec.ts';
@@ -138,7 +138,7 @@ describe('passage blocks under a memory budget', () => {
     const { passageBytes, lexicalBytes } = index.memory;
     expect(passageBytes).toBeGreaterThan(0);
     expect(lexicalBytes).toBeGreaterThan(0);
-    expect(index.evictPassages()).toBe(passageBytes + lexicalBytes);
+    expect(index.trim()).toBe(passageBytes + lexicalBytes);
     expect(index.memory).toMatchObject({ passageBlocks: 0, passageBytes: 0, lexicalBytes: 0 });
     expect(await findText(index, 383)).toBe(documents[383]?.text);
     expect(reads.get(blockKey(383))).toBe(2);
