@@ -60,6 +60,15 @@ export interface BuildReport {
   bytes: number;
 }
 
+/** The corpus held nothing to index (what reading it skipped says why). */
+export class NoPassagesError extends Error {
+  override name = 'NoPassagesError';
+
+  constructor() {
+    super('no passages to index');
+  }
+}
+
 /** Everything that changes the output besides the passages themselves. */
 export function builderKey(chunkWords: number, shardBytes: number, embedderId: string | null): string {
   return `sdg-index-builder/${BUILDER_FORMAT} chunk=${chunkWords} shard=${shardBytes} embedder=${embedderId ?? 'none'}`;
@@ -90,7 +99,7 @@ export async function buildIndex(input: BuildInput, options: BuildOptions): Prom
   }
   await flush();
   const count = passages.count;
-  if (count === 0) throw new Error('no passages to index');
+  if (count === 0) throw new NoPassagesError();
   const built = lexical.finish(lexicalFiles, options.progress, options.signal);
   const passageFiles = passages.finish();
   const manifest = parseManifest({

@@ -10,11 +10,11 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { errorMessage } from '../src/core/util/error-message.ts';
 import { abortOnCtrlC, runCommand } from '../src/cli/command.ts';
 import { CATALOG_FILE } from '../src/core/index/index-catalog.ts';
-import { indexFiles, parseManifest, sumBytes, type IndexManifest } from '../src/core/index/index-manifest.ts';
-import { buildIndex, builderKey, MANIFEST_FILE, type BuildInput, type BuildOptions } from './build.ts';
+import { indexFiles, sumBytes, type IndexManifest } from '../src/core/index/index-manifest.ts';
+import { buildIndex, builderKey, NoPassagesError, type BuildInput, type BuildOptions } from './build.ts';
+import { readManifest } from './manifest-file.ts';
 import { EmbedderPool } from './embed-pool.ts';
 import { loadEmbedder, type EmbedderChoice } from './embedders.ts';
 import { USE_LITE_ID } from '../src/embedders/use-lite.ts';
@@ -69,7 +69,7 @@ function embedderChoice(values: Values): EmbedderChoice {
 
 function currentManifest(outDir: string): IndexManifest | null {
   try {
-    return parseManifest(JSON.parse(readFileSync(resolve(outDir, MANIFEST_FILE), 'utf8')));
+    return readManifest(resolve(outDir));
   } catch {
     return null;
   }
@@ -78,41 +78,43 @@ function currentManifest(outDir: string): IndexManifest | null {
 /** A corpus being read: the build pulls its passages; what was read and skipped is known after. */
 interface Corpus {
   input: BuildInput;
-  /** Prints what reading found; throws when it found no passage. */
+  /** Prints what reading found. */
   report(): void;
 }
 
-/** Shows the read as a progress bar over the input's bytes, closed when the last passage is pulled. */
-async function* withProgress<T>(input: string, read: (onBytes: (bytes: number) => void) => AsyncGenerator<T, unknown>): AsyncGenerator<T> {
-  const progress = terminalProgress();
-  progress.start(`indexing ${basename(input)} (bytes read)`, statSync(input).size);
-  try {
-    yield* read((bytes) => progress.update(bytes));
-  } finally {
-    progress.stop();
+/** A read's passages, shown as a progress bar over the input's bytes (closed when the last is pulled)
+ * and counted. */
+function progressed(input: string, read: (onBytes: (bytes: number) => void) => AsyncGenerator<Document, unknown>): { documents: AsyncGenerator<Document>; count: () => number } {
+  let passages = 0;
+  async function* documents(): AsyncGenerator<Document> {
+    const progress = terminalProgress();
+    progress.start(`indexing ${basename(input)} (bytes read)`, statSync(input).size);
+    try {
+      for await (const document of read((bytes) => progress.update(bytes))) {
+        passages++;
+        yield document;
+      }
+    } finally {
+      progress.stop();
+    }
   }
+  return { documents: documents(), count: () => passages };
 }
 
 function dumpCorpus(values: Values, input: string, chunkWords: number, signal: AbortSignal, sha256: string): Corpus {
   const titles = values.titles ? new Set(readFileSync(values.titles, 'utf8').split('\n').map((t) => t.trim()).filter(Boolean)) : undefined;
   const limit = values.limit ? Math.round(positive(values.limit, 'limit')) : undefined;
   let result: { stats: DumpStats; duplicates: number } | undefined;
-  let passages = 0;
   async function* read(onBytes: (bytes: number) => void): AsyncGenerator<Document> {
     result = yield* streamWikipediaPassages(input, chunkWords, { ...(titles && { titles }), ...(limit && { limit }), signal, onBytes });
   }
-  const counted = async function* () {
-    for await (const document of withProgress(input, read)) {
-      passages++;
-      yield document;
-    }
-  };
+  const { documents, count } = progressed(input, read);
   return {
-    input: { name: values.name ?? basename(input), source: { kind: 'wikipedia-dump', file: basename(input), sha256 }, documents: counted(), chunkWords },
+    input: { name: values.name ?? basename(input), source: { kind: 'wikipedia-dump', file: basename(input), sha256 }, documents, chunkWords },
     report() {
       if (!result) return;
       const { pages, accepted, skipped } = result.stats;
-      console.log(`${accepted} articles of ${pages} pages -> ${passages} passages (${result.duplicates} duplicates merged)`);
+      console.log(`${accepted} articles of ${pages} pages -> ${count()} passages (${result.duplicates} duplicates merged)`);
       console.log(`pages skipped: ${Object.entries(skipped).map(([reason, n]) => `${n} ${reason}`).join(', ')}${titles ? `; ${pages - accepted - Object.values(skipped).reduce((a, b) => a + b, 0)} not in --titles` : ''}`);
     },
   };
@@ -122,23 +124,20 @@ function abstractsCorpus(values: Values, input: string, chunkWords: number, sign
   const limit = values.limit ? Math.round(positive(values.limit, 'limit')) : undefined;
   const collector = new PassageCollector(chunkWords);
   let stats: AbstractsStats | undefined;
-  let passages = 0;
   async function* read(onBytes: (bytes: number) => void): AsyncGenerator<Document> {
     const articles = readHotpotAbstracts(input, { signal, onBytes, ...(limit && { limit }) });
     for (;;) {
       const next = await articles.next();
       if (next.done) return void (stats = next.value);
-      for (const document of collector.add(next.value.title, next.value.text)) {
-        passages++;
-        yield document;
-      }
+      yield* collector.add(next.value.title, next.value.text);
     }
   }
+  const { documents, count } = progressed(input, read);
   return {
-    input: { name: values.name ?? basename(input), source: { kind: 'hotpotqa-abstracts', file: basename(input), sha256 }, documents: withProgress(input, read), chunkWords },
+    input: { name: values.name ?? basename(input), source: { kind: 'hotpotqa-abstracts', file: basename(input), sha256 }, documents, chunkWords },
     report() {
       if (!stats) return;
-      console.log(`${stats.articles} articles in ${stats.members} files -> ${passages} passages (${collector.duplicates} duplicates merged)`);
+      console.log(`${stats.articles} articles in ${stats.members} files -> ${count()} passages (${collector.duplicates} duplicates merged)`);
       reportSkipped(stats.skipped.map((s) => ({ line: s.line, reason: `${s.member}: ${s.reason}` })));
     },
   };
@@ -146,17 +145,11 @@ function abstractsCorpus(values: Values, input: string, chunkWords: number, sign
 
 function jsonlCorpus(name: string, input: string, chunkWords: number, sha256: string, kind: IndexManifest['source']['kind']): Corpus {
   const tally = newTally();
-  let passages = 0;
-  async function* read(onBytes: (bytes: number) => void): AsyncGenerator<Document> {
-    for await (const document of streamPassages(input, chunkWords, tally, onBytes)) {
-      passages++;
-      yield document;
-    }
-  }
+  const { documents, count } = progressed(input, (onBytes) => streamPassages(input, chunkWords, tally, onBytes));
   return {
-    input: { name, source: { kind, file: basename(input), sha256 }, documents: withProgress(input, read), chunkWords },
+    input: { name, source: { kind, file: basename(input), sha256 }, documents, chunkWords },
     report() {
-      console.log(`${passages} passages from ${tally.lines} lines (${tally.duplicates} duplicates merged)`);
+      console.log(`${count()} passages from ${tally.lines} lines (${tally.duplicates} duplicates merged)`);
       reportSkipped(tally.skipped);
     },
   };
@@ -211,7 +204,7 @@ async function build(values: Values, corpus: Corpus, signal: AbortSignal): Promi
   try {
     const started = performance.now();
     const report = await buildIndex(corpus.input, options).catch((error: unknown) => {
-      if (/no passages to index/.test(errorMessage(error))) corpus.report();
+      if (error instanceof NoPassagesError) corpus.report();
       throw error;
     });
     corpus.report();

@@ -2,26 +2,20 @@
  * the retrieval service's dependencies over `file:` URLs (the same manifest check, checksum-verified
  * files and ranges, and ShardedIndex), for the eval CLI; and the bare index for the search CLI,
  * benchmarks and tests. */
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Embedder } from '../src/core/agent/embedder.ts';
-import { errorMessage } from '../src/core/util/error-message.ts';
-import { parseManifest, type IndexManifest } from '../src/core/index/index-manifest.ts';
 import { openIndex, type IndexDependencies, type LoadEmbedder, type OpenHooks } from '../src/retrieval/open-index.ts';
 import type { IndexRequest } from '../src/retrieval/retrieval-protocol.ts';
 import type { ShardedIndex } from '../src/retrieval/sharded-index.ts';
 import { MANIFEST_FILE } from './build.ts';
 import { fileFetch } from './file-fetch.ts';
+import { readManifestJson } from './manifest-file.ts';
 
 export interface FolderOptions extends Pick<OpenHooks, 'onFetched'> {
   /** Must be the embedder the vectors were built with; without it only lexical search is offered. */
   embedder?: Embedder | null;
   passageBudgetBytes?: number;
-}
-
-export function readManifest(dir: string): IndexManifest {
-  return parseManifest(readManifestJson(join(dir, MANIFEST_FILE)));
 }
 
 /** The files are the copy: nothing to cache. No `loadEmbedder`, no query embedder: lexical only. */
@@ -38,12 +32,4 @@ export async function openIndexFolder(dir: string, options: FolderOptions = {}):
   const request = { ...folderRequest(dir), ...(passageBudgetBytes !== undefined && { passageBudgetBytes }) };
   const dependencies = folderDependencies(embedder ? async () => embedder : undefined);
   return (await openIndex(request, dependencies, { onProgress: () => undefined, ...(onFetched && { onFetched }) })).index;
-}
-
-function readManifestJson(path: string): unknown {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new Error(`no readable index in ${dirname(path)}: ${errorMessage(error)}`);
-  }
 }

@@ -9,7 +9,8 @@ import { buildIndex, embeddingCachePath, embeddingText, type BuildInput } from '
 import { EmbeddingCache } from '../../index-builder/embedding-cache.ts';
 import { FlatFloat32Index } from './dense-scale.ts';
 import { loadEmbedder } from '../../index-builder/embedders.ts';
-import { openIndexFolder, readManifest } from '../../index-builder/open-folder.ts';
+import { openIndexFolder } from '../../index-builder/open-folder.ts';
+import { readManifest } from '../../index-builder/manifest-file.ts';
 import { readPassages } from '../../index-builder/sources.ts';
 import type { Embedder } from '../../src/core/agent/embedder.ts';
 import { sumBytes, type IndexManifest, type ShardFile } from '../../src/core/index/index-manifest.ts';

@@ -17,7 +17,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { readManifest } from '../../index-builder/open-folder.ts';
+import { readManifest } from '../../index-builder/manifest-file.ts';
 import { newTally, streamPassages } from '../../index-builder/sources.ts';
 import { sumBytes } from '../../src/core/index/index-manifest.ts';
 import { bm25, BM25_DEFAULTS, passageTerms, queryTerms } from '../../src/retrieval/bm25.ts';

@@ -11,7 +11,7 @@ import type { Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { USE_LITE_DIR } from '../../index-builder/use-lite-files.ts';
-import { readManifest } from '../../index-builder/open-folder.ts';
+import { readManifest } from '../../index-builder/manifest-file.ts';
 import { indexFiles } from '../../src/core/index/index-manifest.ts';
 import type { Document } from '../../src/core/agent/retriever.ts';
 import { ensureTinyBert } from '../tools/make-tiny-bert.mjs';

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openIndexFolder, readManifest } from '../../index-builder/open-folder.ts';
+import { openIndexFolder } from '../../index-builder/open-folder.ts';
+import { readManifest } from '../../index-builder/manifest-file.ts';
 import { hotpotQuestions } from '../shared-data.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

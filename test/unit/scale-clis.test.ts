@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pack } from 'tar-stream';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readManifest } from '../../index-builder/open-folder.ts';
+import { readManifest } from '../../index-builder/manifest-file.ts';
 import { indexFiles } from '../../src/core/index/index-manifest.ts';
 import { HOTPOT_PATH } from '../shared-data.ts';
 
