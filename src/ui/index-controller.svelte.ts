@@ -7,7 +7,7 @@
 import { errorMessage } from '../core/util/error-message.ts';
 import { CATALOG_FILE, parseCatalog, type CatalogEntry } from '../core/index/index-catalog.ts';
 import type { RetrievalClient } from '../retrieval/retrieval-client.ts';
-import type { IndexInfo } from '../retrieval/retrieval-protocol.ts';
+import type { IndexInfo, OpenRequest } from '../retrieval/retrieval-protocol.ts';
 import { mb } from '../storage/quota.ts';
 import type { LoadState } from './load-state.ts';
 
@@ -20,10 +20,8 @@ export type StartWorker = (onFailure: (error: Error) => void) => Promise<IndexCl
 /** Crashes in a row (without the user opening an index) after which the worker is not restarted again. */
 export const MAX_WORKER_RESTARTS = 3;
 
-interface IndexRequest {
-  manifestUrl: string;
-  embeddingModelsUrl?: string;
-}
+/** What the page asks to open; the client adds where USE-lite's files are. */
+type IndexRequest = Pick<OpenRequest, 'manifestUrl' | 'embeddingModelsUrl'>;
 
 export class IndexController {
   state = $state.raw<LoadState>({ status: 'idle' });
