@@ -2,6 +2,7 @@ import './zod-jitless.ts';
 import { installConnectPolicy } from './ui/page-policy.ts';
 import { mount } from 'svelte';
 import App from './ui/App.svelte';
+import './ui/app.css';
 
 // Before the app runs: connections narrow to the hosts this user configured (index.html allows any https host).
 installConnectPolicy();

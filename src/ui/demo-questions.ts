@@ -3,8 +3,29 @@ import { parseDataset, type DatasetParse } from '../core/eval/datasets.ts';
 
 export const DEMO_QUESTIONS_URL = './index/questions.jsonl';
 
-export async function fetchDemoQuestions(): Promise<DatasetParse> {
+// Fetched once for every part of the page that offers or scores them; a failed fetch is tried again.
+let pending: Promise<DatasetParse> | null = null;
+
+export function fetchDemoQuestions(): Promise<DatasetParse> {
+  pending ??= fetchOnce().catch((error: unknown) => {
+    pending = null;
+    throw error;
+  });
+  return pending;
+}
+
+async function fetchOnce(): Promise<DatasetParse> {
   const response = await fetch(DEMO_QUESTIONS_URL);
   if (!response.ok) throw new Error(`HTTP ${response.status}`);
   return parseDataset(await response.text());
+}
+
+/** The gold answers of a sample question asked as written; null for any other question. */
+export async function goldAnswersFor(question: string): Promise<string[] | null> {
+  try {
+    const { questions } = await fetchDemoQuestions();
+    return questions.find((q) => q.question.trim() === question.trim())?.answers ?? null;
+  } catch {
+    return null;
+  }
 }

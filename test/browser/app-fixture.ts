@@ -80,13 +80,30 @@ export async function startAppFixture(options: AppFixtureOptions): Promise<AppFi
   };
 }
 
+/** The setup panels under the header, each opened by its chip. */
+export type Panel = 'model' | 'index' | 'settings' | 'storage';
+
+/** Opens a setup panel (a click on its header chip) unless it is open already. */
+export async function openPanel(page: Page, panel: Panel): Promise<void> {
+  if (await page.isVisible(`#panel-${panel}`)) return;
+  const chip = { model: 'engine-chip', index: 'index-chip', settings: 'settings-chip', storage: 'storage-chip' }[panel];
+  await page.click(`[data-testid=${chip}]`);
+  await page.waitForSelector(`#panel-${panel}`);
+}
+
+/** Waits until the model (or the index) has the status, whether or not its panel is open. */
+export async function waitForStatus(page: Page, what: 'engine' | 'index', status: string, timeout = 60_000): Promise<void> {
+  await page.waitForSelector(`[data-testid=${what}-chip][data-status=${status}]`, { timeout });
+}
+
 /** Loads the tiny model on wllama (CPU) and waits until the model and the demo index are ready. */
 export async function loadTinyModel(page: Page, fixture: Pick<AppFixture, 'modelUrl'>): Promise<void> {
+  await openPanel(page, 'model');
   await page.selectOption('select[name=engine]', 'wllama');
   await page.fill('input[name=gguf-url]', fixture.modelUrl);
   await page.click('text=Load model');
-  await page.waitForSelector('[data-testid=engine-status][data-status=ready]', { timeout: 60_000 });
-  await page.waitForSelector('[data-testid=corpus-status][data-status=ready]');
+  await waitForStatus(page, 'engine', 'ready');
+  await waitForStatus(page, 'index', 'ready');
 }
 
 /** Makes every page of the context record what its Content-Security-Policy blocked (see `cspViolations`). */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, RequestLog } from './chromium.ts';
-import { BOUNDED_ENDS, cspViolations, launchWatchedChromium, loadTinyModel, startAppFixture, type AppFixture, type WatchedChromium } from './app-fixture.ts';
+import { BOUNDED_ENDS, cspViolations, launchWatchedChromium, loadTinyModel, openPanel, startAppFixture, waitForStatus, type AppFixture, type WatchedChromium } from './app-fixture.ts';
 import { hotpotQuestions } from '../shared-data.ts';
 import { buildIndexFrom } from '../tools/small-index.ts';
 import { hasSearched, startScriptedOpenAi } from '../tools/scripted-openai.ts';
@@ -50,11 +50,13 @@ async function openReadyApp(): Promise<Page> {
 
 async function loadModelAndIndex(page: Page): Promise<void> {
   // Launched without --enable-unsafe-webgpu: the page must see there is no usable GPU and say so.
+  await openPanel(page, 'model');
   await page.waitForSelector('[data-testid=gpu-reason]:has-text("CPU engine")');
   expect(await page.inputValue('select[name=engine]')).toBe('wllama');
   await loadTinyModel(page, app);
+  await openPanel(page, 'index');
   await page.click('text=Load index');
-  await page.waitForSelector('[data-testid=corpus-status][data-status=ready]');
+  await waitForStatus(page, 'index', 'ready');
 }
 
 describe('the app answers a question with the real engine (tiny model, CPU)', () => {
@@ -77,14 +79,16 @@ describe('the app answers a question with the real engine (tiny model, CPU)', ()
     // Every search came back with passages from the index, shown collapsed.
     const passages = page.locator('[data-kind=passages] summary');
     expect(await passages.count()).toBe(await page.locator('[data-kind=search]').count());
-    expect(await passages.first().textContent()).toMatch(/^[0-3] passages · \d+ ms$/);
+    expect(await passages.first().textContent()).toMatch(/^[0-3] passages? · \d+ ms$/);
     const stats = (await page.textContent('[data-testid=stats]')) ?? '';
-    expect(stats).toMatch(/\d+ searches/);
+    expect(stats).toMatch(/\d+ search(es)?/);
     // The latency strip has a row per step, the last one's running totals matching the run's.
-    const steps = Number(/(\d+) steps/.exec(stats)?.[1]);
+    const steps = Number(/(\d+) steps?/.exec(stats)?.[1]);
     const costRows = page.locator('[data-testid=step-costs] tbody tr');
     expect(await costRows.count()).toBe(steps);
-    expect(await costRows.last().locator('td').nth(5).textContent()).toBe(/(\d+) searches/.exec(stats)?.[1]);
+    expect(await costRows.last().locator('td').nth(5).textContent()).toBe(/(\d+) search(es)?/.exec(stats)?.[1]);
+    // The time chart lays the same steps on the run's time axis.
+    expect(await page.locator('[data-testid=time-chart] [data-testid=time-row]').count()).toBe(1);
     console.info(`app run: ${reason}; ${stats.replace(/\s+/g, ' ').trim()}; browser-measured wall ${(wallMs / 1000).toFixed(1)} s`);
 
     expect(browser.requests.offMachine()).toEqual([]);
@@ -108,9 +112,10 @@ describe('the app answers a question with the real engine (tiny model, CPU)', ()
       await page.fill('input[name=base-url]', server.baseUrl);
       await page.fill('input[name=openai-model]', 'scripted');
       await page.click('button:text-is("Load model")');
-      await page.waitForSelector('[data-testid=engine-status][data-status=ready]');
+      await waitForStatus(page, 'engine', 'ready');
+      await openPanel(page, 'index');
       await page.click('text=Load index');
-      await page.waitForSelector('[data-testid=corpus-status][data-status=ready]');
+      await waitForStatus(page, 'index', 'ready');
       await page.fill('textarea[name=question]', hotpotQuestions(1)[0]?.question_text ?? '');
       await page.click('button:text-is("Ask")');
       await page.waitForSelector('[data-kind=end]', { timeout: 60_000 });
@@ -133,7 +138,7 @@ describe('the app answers a question with the real engine (tiny model, CPU)', ()
   it('blocks what its Content-Security-Policy forbids: injected inline scripts and plain-http hosts', async () => {
     const page = await browser.context.newPage();
     await page.goto(app.server.url);
-    await page.waitForSelector('[data-testid=corpus-status][data-status=ready]');
+    await waitForStatus(page, 'index', 'ready');
     const ran = await page.evaluate(() => {
       const script = document.createElement('script');
       script.textContent = 'window.__inline = 1';
@@ -152,12 +157,13 @@ describe('the app answers a question with the real engine (tiny model, CPU)', ()
 
   it('offers every index listed in indexes.json and opens the one picked', async () => {
     const page = await openReadyApp();
+    await openPanel(page, 'index');
     const options = page.locator('select[name=index-choice] option');
     expect(await options.allTextContents()).toEqual(['Demo · 1 passages · use-lite', 'Second index · 1 passages · no vectors']);
     const opened = page.waitForRequest((r) => r.url().endsWith('/second/manifest.json'));
     await page.selectOption('select[name=index-choice]', 'second/manifest.json');
     await opened;
-    await page.waitForSelector('[data-testid=corpus-status][data-status=ready]');
+    await waitForStatus(page, 'index', 'ready');
     expect(await page.inputValue('input[name=index]')).toBe('./second/manifest.json');
     await page.close();
   });
@@ -166,7 +172,8 @@ describe('the app answers a question with the real engine (tiny model, CPU)', ()
     const page = await openReadyApp();
     await page.click('nav >> text=Benchmark');
     await page.waitForSelector('[data-testid=dataset-status]:has-text("HotpotQA demo questions: 10 questions")');
-    // The run uses the user's settings, shown above it, and keeps them when it resumes.
+    // The run uses the user's settings, and keeps them when it resumes.
+    await openPanel(page, 'settings');
     await page.fill('input[name=top-k]', '2');
     await page.dispatchEvent('input[name=top-k]', 'change');
     await page.fill('input[name=bench-count]', '3');
@@ -206,6 +213,7 @@ describe('the app answers a question with the real engine (tiny model, CPU)', ()
     const found = lines.flatMap((line) => (JSON.parse(line) as { trace: { type: string; passages?: object[] }[] }).trace.flatMap((e) => (e.type === 'passages' ? [e.passages?.length ?? 0] : [])));
     expect(found.length).toBeGreaterThan(0);
     for (const count of found) expect(count).toBeLessThanOrEqual(2);
+    await openPanel(page, 'settings');
     await page.fill('input[name=top-k]', '3');
     await page.dispatchEvent('input[name=top-k]', 'change');
     expect(browser.pageErrors).toEqual([]);
@@ -231,6 +239,7 @@ describe('the app answers a question with the real engine (tiny model, CPU)', ()
 
   it('keeps the run settings over a reload, and a run uses them', async () => {
     const page = await openReadyApp();
+    await openPanel(page, 'settings');
     await page.fill('input[name=top-k]', '2');
     await page.dispatchEvent('input[name=top-k]', 'change');
     await page.fill('input[name=max-turns]', '2');
@@ -241,7 +250,8 @@ describe('the app answers a question with the real engine (tiny model, CPU)', ()
     await page.dispatchEvent('input[name=noise-percent]', 'change');
     await page.selectOption('select[name=noise-kind]', 'distract');
     await page.reload();
-    await page.waitForSelector('[data-testid=corpus-status][data-status=ready]');
+    await waitForStatus(page, 'index', 'ready');
+    await openPanel(page, 'settings');
     expect(await page.inputValue('input[name=top-k]')).toBe('2');
     expect(await page.inputValue('input[name=max-turns]')).toBe('2');
     expect(await page.isChecked('input[name=reason-in-document]')).toBe(true);
@@ -257,8 +267,8 @@ describe('the app answers a question with the real engine (tiny model, CPU)', ()
     await page.click('button:text-is("Ask")');
     await page.waitForSelector('[data-kind=end]', { timeout: 120_000 });
     // Two steps at most, and no search returned more than two passages.
-    expect(Number(/(\d+) steps/.exec((await page.textContent('[data-testid=stats]')) ?? '')?.[1])).toBeLessThanOrEqual(2);
-    for (const summary of await page.locator('[data-kind=passages] summary').allTextContents()) expect(summary).toMatch(/^[0-2] passages/);
+    expect(Number(/(\d+) steps?/.exec((await page.textContent('[data-testid=stats]')) ?? '')?.[1])).toBeLessThanOrEqual(2);
+    for (const summary of await page.locator('[data-kind=passages] summary').allTextContents()) expect(summary).toMatch(/^[0-2] passages?/);
     await page.close();
   });
 
@@ -278,16 +288,20 @@ describe('the app answers a question with the real engine (tiny model, CPU)', ()
     expect(await always.locator('[data-kind=search]').count()).toBeGreaterThanOrEqual(1);
     expect(await memory.locator('[data-kind=search]').count()).toBe(0);
     expect(await memory.locator('[data-testid=stats]').textContent()).toMatch(/ 0 searches/);
+    // Both runs race on one time axis, each policy a row.
+    expect(await page.locator('[data-testid=time-chart] [data-testid=time-row]').count()).toBe(2);
     expect(await page.textContent('[data-testid=adaptive-note]')).toMatch(/Adaptive is off/);
     await page.close();
   });
 
   it('renders hostile passages (HTML, trace tags, chat markers) as text', async () => {
     const page = await openReadyApp();
+    await openPanel(page, 'index');
     await page.fill('input[name=index]', './hostile/manifest.json');
     await page.click('text=Load index');
     await page.waitForSelector('[data-testid=corpus-status][data-status=ready]:has-text("4 passages")');
     expect(await page.textContent('[data-testid=corpus-status]')).toContain('<svg onload=');
+    await openPanel(page, 'settings');
     await page.selectOption('select[name=retrieval-mode]', 'dense');
     await page.click('button:text-is("Ask")');
     await page.waitForSelector('[data-kind=end]', { timeout: 120_000 });
@@ -311,6 +325,7 @@ describe('the app answers a question with the real engine (tiny model, CPU)', ()
     expect(await page.isDisabled('button:text-is("Ask")')).toBe(true);
 
     // A manifest that is not there, and one of the wrong shape: the open index stays in use.
+    await openPanel(page, 'index');
     for (const [url, why] of [['./nowhere/manifest.json', 'HTTP 404'], ['./indexes.json', 'manifest']] as const) {
       await page.fill('input[name=index]', url);
       await page.click('text=Load index');
@@ -325,6 +340,7 @@ describe('the app answers a question with the real engine (tiny model, CPU)', ()
     expect(await page.locator('[data-kind=passages]').count()).toBeGreaterThanOrEqual(1);
 
     // A malformed model URL is refused with a reason, and the loaded model stays.
+    await openPanel(page, 'model');
     await page.fill('input[name=gguf-url]', 'https://exa mple.com/model.gguf');
     await page.click('text=Load model');
     await page.waitForSelector('[data-testid=engine-notice]');
@@ -352,7 +368,7 @@ describe('the app answers a question with the real engine (tiny model, CPU)', ()
     }));
     await page.waitForSelector('[data-testid=index-notice]:has-text("the retrieval worker crashed")');
     expect(await page.textContent('[data-testid=index-notice]')).toContain('simulated crash');
-    await page.waitForSelector('[data-testid=corpus-status][data-status=ready]');
+    await waitForStatus(page, 'index', 'ready');
     await page.click('button:text-is("Ask")');
     await page.waitForSelector('[data-kind=end]', { timeout: 120_000 });
     expect(BOUNDED_ENDS).toContain(await page.getAttribute('[data-kind=end]', 'data-reason'));
@@ -376,7 +392,7 @@ describe('the WebLLM path in a browser with WebGPU (SwiftShader)', () => {
       await page.fill('input[name=custom-model-url]', `${app.server.url}mlc/missing-model/`);
       await page.fill('input[name=custom-lib-url]', `${app.server.url}mlc/missing-lib.wasm`);
       await page.click('text=Load model');
-      await page.waitForSelector('[data-testid=engine-status][data-status=error]', { timeout: 60_000 });
+      await waitForStatus(page, 'engine', 'error');
       expect(await page.textContent('[data-testid=engine-status]')).toMatch(/could not load Qwen3-0\.6B-ASP-q4f32_1-MLC/);
       expect(gpuRequests.urls.some((u) => u.startsWith(`${app.server.url}mlc/missing-model/`))).toBe(true);
       expect(gpuRequests.offMachine()).toEqual([]);

@@ -26,6 +26,12 @@ export interface LaunchOptions {
   /** Adds `--enable-unsafe-webgpu` (SwiftShader's fallback adapter here; no `shader-f16`). */
   webgpu?: boolean;
   extraArgs?: string[];
+  /** The system colour scheme the pages see (default: light). */
+  colorScheme?: 'light' | 'dark';
+  /** Lets a test inject a script tag (axe-core) past the app's Content-Security-Policy. */
+  bypassCSP?: boolean;
+  /** Pages see `prefers-reduced-motion: reduce`. */
+  reducedMotion?: boolean;
 }
 
 export interface LaunchedChromium {
@@ -39,7 +45,9 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Launc
   const profileDir = mkdtempSync(join(tmpdir(), 'sdg-chromium-'));
   const args = [...CHROMIUM_ARGS, ...(options.webgpu ? ['--enable-unsafe-webgpu'] : []), ...(options.extraArgs ?? [])];
   // headless: false plus --headless=new: playwright's own headless flag would pick the old headless shell.
-  const context = await chromium.launchPersistentContext(profileDir, { executablePath: CHROMIUM_PATH, headless: false, args });
+  const context = await chromium.launchPersistentContext(profileDir, { executablePath: CHROMIUM_PATH, headless: false, args, colorScheme: options.colorScheme ?? 'light', bypassCSP: options.bypassCSP ?? false,
+    reducedMotion: options.reducedMotion ? 'reduce' : 'no-preference',
+  });
   return {
     context,
     async close() {

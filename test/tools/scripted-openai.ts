@@ -17,7 +17,13 @@ export interface ScriptedServer {
   close(): Promise<void>;
 }
 
-export async function startScriptedOpenAi(reply: (messages: readonly ChatMessage[]) => string): Promise<ScriptedServer> {
+/** A stand-in for a model's speed: each reply waits this long and reports it as llama.cpp's `timings`. */
+export interface Pace {
+  prefillMs: number;
+  decodeMs: number;
+}
+
+export async function startScriptedOpenAi(reply: (messages: readonly ChatMessage[]) => string, pace?: Pace): Promise<ScriptedServer> {
   const server = createServer((req, res) => {
     res.setHeader('Access-Control-Allow-Origin', '*');
     res.setHeader('Access-Control-Allow-Headers', 'content-type, authorization');
@@ -26,10 +32,15 @@ export async function startScriptedOpenAi(reply: (messages: readonly ChatMessage
     req.on('data', (chunk: Buffer) => (raw += chunk.toString()));
     req.on('end', () => {
       const { messages } = JSON.parse(raw) as { messages: ChatMessage[] };
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write(`data: ${JSON.stringify({ choices: [{ delta: { content: reply(messages) } }] })}\n\n`);
-      res.write(`data: ${JSON.stringify({ choices: [{ delta: {}, finish_reason: 'stop' }], usage: { prompt_tokens: 100, completion_tokens: 10 } })}\n\n`);
-      res.end('data: [DONE]\n\n');
+      const send = () => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(`data: ${JSON.stringify({ choices: [{ delta: { content: reply(messages) } }] })}\n\n`);
+        const timings = pace && { prompt_ms: pace.prefillMs, predicted_ms: pace.decodeMs };
+        res.write(`data: ${JSON.stringify({ choices: [{ delta: {}, finish_reason: 'stop' }], usage: { prompt_tokens: 100, completion_tokens: 10 }, timings })}\n\n`);
+        res.end('data: [DONE]\n\n');
+      };
+      if (pace) setTimeout(send, pace.prefillMs + pace.decodeMs);
+      else send();
     });
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));

@@ -16,9 +16,22 @@ describe('step costs', () => {
       stats({ turns: 2, searches: 1, promptTokens: 1000, completionTokens: 60, retrievalMs: 12, prefillMs: 500, decodeMs: 600, wallMs: 1500 }),
     ];
     expect(stepCosts(events)).toEqual([
-      { turn: 1, retrievalMs: 12, promptTokens: 400, completionTokens: 40, prefillTokensPerSecond: 2000, decodeTokensPerSecond: 100, searches: 1, totalTokens: 440, wallMs: 700 },
-      { turn: 2, retrievalMs: 0, promptTokens: 600, completionTokens: 20, prefillTokensPerSecond: 2000, decodeTokensPerSecond: 100, searches: 1, totalTokens: 1060, wallMs: 1500 },
+      { turn: 1, retrievalMs: 12, prefillMs: 200, decodeMs: 400, startMs: 0, promptTokens: 400, completionTokens: 40, prefillTokensPerSecond: 2000, decodeTokensPerSecond: 100, searches: 1, totalTokens: 440, wallMs: 700 },
+      { turn: 2, retrievalMs: 0, prefillMs: 300, decodeMs: 200, startMs: 700, promptTokens: 600, completionTokens: 20, prefillTokensPerSecond: 2000, decodeTokensPerSecond: 100, searches: 1, totalTokens: 1060, wallMs: 1500 },
     ]);
+  });
+
+  it('counts the step a cancel cut short, and no empty step after a finished one', () => {
+    const done = stats({ turns: 1, searches: 1, promptTokens: 400, completionTokens: 40, prefillMs: 200, decodeMs: 400, wallMs: 700 });
+    const end = (s: Partial<RunStats>): AgentEvent => ({ type: 'end', reason: 'cancelled', transcript: [], stats: (stats(s) as { stats: RunStats }).stats });
+    const cut = { turns: 2, searches: 1, promptTokens: 900, completionTokens: 55, prefillMs: 450, decodeMs: 550, wallMs: 1300 };
+    const rows = stepCosts([done, end(cut)]);
+    expect(rows.map((r) => [r.turn, r.startMs, r.prefillMs, r.decodeMs, r.completionTokens])).toEqual([
+      [1, 0, 200, 400, 40],
+      [2, 700, 250, 150, 15],
+    ]);
+    // An answered run's end comes just after its last step's stats: it adds no step.
+    expect(stepCosts([done, end({ turns: 1, searches: 1, promptTokens: 400, completionTokens: 40, prefillMs: 200, decodeMs: 400, wallMs: 704 })])).toHaveLength(1);
   });
 
   it('gives no rate where the engine reported no timing', () => {

@@ -1,12 +1,17 @@
 /**
- * The latency strip: what each step of a run cost, from the cumulative stats the agent reports after
- * every step. Rates are null where a step did no such work or the engine gave no timing.
+ * What each step of a run cost and where it sits in the run's time, from the cumulative stats the agent
+ * reports after every step (and at its end). Rates are null where a step did no such work or the engine
+ * gave no timing.
  */
 import type { AgentEvent, RunStats } from './agent.ts';
 
 export interface StepCost {
   turn: number;
   retrievalMs: number;
+  prefillMs: number;
+  decodeMs: number;
+  /** The run's wall time when the step began and when it ended: where it sits on a time axis. */
+  startMs: number;
   promptTokens: number;
   completionTokens: number;
   prefillTokensPerSecond: number | null;
@@ -23,23 +28,37 @@ export function stepCosts(events: readonly AgentEvent[]): StepCost[] {
   const rows: StepCost[] = [];
   let previous = ZERO;
   for (const event of events) {
-    if (event.type !== 'stats') continue;
+    // A run cut short (cancelled, timed out) ends inside a step: its end's stats hold that step's work.
+    if (event.type === 'end' && !didWork(previous, event.stats)) continue;
+    if (event.type !== 'stats' && event.type !== 'end') continue;
     rows.push(costBetween(previous, event.stats));
     previous = event.stats;
   }
   return rows;
 }
 
+function didWork(before: RunStats, after: RunStats): boolean {
+  return (
+    after.promptTokens + after.completionTokens > before.promptTokens + before.completionTokens ||
+    after.prefillMs + after.decodeMs + after.retrievalMs > before.prefillMs + before.decodeMs + before.retrievalMs
+  );
+}
+
 function costBetween(before: RunStats, after: RunStats): StepCost {
   const promptTokens = after.promptTokens - before.promptTokens;
   const completionTokens = after.completionTokens - before.completionTokens;
+  const prefillMs = after.prefillMs - before.prefillMs;
+  const decodeMs = after.decodeMs - before.decodeMs;
   return {
     turn: after.turns,
     retrievalMs: after.retrievalMs - before.retrievalMs,
+    prefillMs,
+    decodeMs,
+    startMs: before.wallMs,
     promptTokens,
     completionTokens,
-    prefillTokensPerSecond: rate(promptTokens, after.prefillMs - before.prefillMs),
-    decodeTokensPerSecond: rate(completionTokens, after.decodeMs - before.decodeMs),
+    prefillTokensPerSecond: rate(promptTokens, prefillMs),
+    decodeTokensPerSecond: rate(completionTokens, decodeMs),
     searches: after.searches,
     totalTokens: after.promptTokens + after.completionTokens,
     wallMs: after.wallMs,
