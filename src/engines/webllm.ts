@@ -15,7 +15,7 @@ import {
 import type { LoadProgress } from '../core/util/load-progress.ts';
 import { detectGpu } from './webgpu.ts';
 import { ChatStream, commonChatFields, type Timings } from './chat-stream.ts';
-import { customModelRecord, prebuiltModel, selfHosted, type ModelRecordLike } from './webllm-models.ts';
+import { customModelRecord, prebuiltModel, probeModelConfig, selfHosted, type ModelRecordLike } from './webllm-models.ts';
 import { generateError, loadError } from './webllm-failure.ts';
 
 export interface WebLlmEngineOptions {
@@ -89,6 +89,28 @@ export class WebLlmEngine implements LlmEngine {
     await this.engine.unload().catch(() => undefined);
     this.worker.terminate();
   }
+}
+
+/** Whether WebLLM keeps this model's weights in the browser's cache, so a load needs no download. */
+export async function isWebLlmStored(options: WebLlmEngineOptions): Promise<boolean> {
+  const { record } = await chooseRecord(options, (await detectGpu()).shaderF16);
+  return isCached(record);
+}
+
+/**
+ * The checks run before the loaded model is let go: WebGPU, a model this version knows, and (unless it
+ * is stored) a model configuration at its URL, so a typo or a 404 costs nothing.
+ */
+export async function checkWebLlmSource(options: WebLlmEngineOptions): Promise<void> {
+  const gpu = await detectGpu();
+  if (!gpu.webgpu) throw new EngineError(`WebLLM needs WebGPU. ${gpu.reason}`);
+  const { record } = await chooseRecord(options, gpu.shaderF16);
+  if (!(await isCached(record))) await probeModelConfig(record.model);
+}
+
+async function isCached(record: ModelRecordLike): Promise<boolean> {
+  const webllm = await import('@mlc-ai/web-llm');
+  return webllm.hasModelInCache(record.model_id, { ...webllm.prebuiltAppConfig, model_list: [record] }).catch(() => false);
 }
 
 async function chooseRecord(options: WebLlmEngineOptions, shaderF16: boolean): Promise<{ record: ModelRecordLike; why: string }> {
