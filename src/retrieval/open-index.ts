@@ -14,9 +14,15 @@ import { shardSource, type ShardCache } from './shard-source.ts';
 
 export type LoadEmbedder<Request extends IndexRequest> = (spec: EmbedderSpec, request: Request, onProgress: (progress: LoadProgress) => void) => Promise<Embedder>;
 
-export interface IndexDependencies<Request extends IndexRequest> {
+export interface FetchedManifest {
   /** The manifest's parsed JSON. */
-  fetchManifest: (url: string) => Promise<unknown>;
+  json: unknown;
+  /** Keeps the manifest for offline use; called only once its index has opened. */
+  keep?: () => Promise<void>;
+}
+
+export interface IndexDependencies<Request extends IndexRequest> {
+  fetchManifest: (url: string) => Promise<FetchedManifest>;
   /** Where verified shards and ranges are kept for offline use; none where the files are local. */
   openCache: () => Promise<ShardCache | undefined>;
   /** Shards and ranges, resolved against the manifest's folder. */
@@ -36,21 +42,76 @@ export interface OpenedIndex {
   embedder: Embedder | null;
 }
 
+/** Opens the index; one that fails to open leaves nothing in the cache that this open put there. */
 export async function openIndex<Request extends IndexRequest>(request: Request, dependencies: IndexDependencies<Request>, hooks: OpenHooks): Promise<OpenedIndex> {
-  const manifest = parseManifest(await dependencies.fetchManifest(request.manifestUrl));
+  const fetched = await dependencies.fetchManifest(request.manifestUrl);
+  const manifest = parseManifest(fetched.json);
   const { embedder, embedderError } = await queryEmbedder(manifest, request, dependencies.loadEmbedder, hooks.onProgress);
   const base = new URL('.', request.manifestUrl);
-  const cache = await dependencies.openCache();
+  const opened = await dependencies.openCache();
+  const cache = opened && new OpeningCache(opened);
   const sources = { base, fetch: dependencies.fetch, ...(cache && { cache }) };
-  const index = await ShardedIndex.open(manifest, {
-    fetchShard: shardSource(sources),
-    fetchRange: rangeSource({ ...sources, ...(hooks.onFetched && { onFetched: hooks.onFetched }) }),
-    embedder,
-    ...(embedderError && { embedderError }),
-    onProgress: hooks.onProgress,
-    ...(request.passageBudgetBytes !== undefined && { passageBudgetBytes: request.passageBudgetBytes }),
-  });
-  return { index, embedder };
+  try {
+    const index = await ShardedIndex.open(manifest, {
+      fetchShard: shardSource(sources),
+      fetchRange: rangeSource({ ...sources, ...(hooks.onFetched && { onFetched: hooks.onFetched }) }),
+      embedder,
+      ...(embedderError && { embedderError }),
+      onProgress: hooks.onProgress,
+      ...(request.passageBudgetBytes !== undefined && { passageBudgetBytes: request.passageBudgetBytes }),
+    });
+    cache?.commit();
+    await fetched.keep?.();
+    return { index, embedder };
+  } catch (error) {
+    await cache?.rollback();
+    throw error;
+  }
+}
+
+/**
+ * The cache as an open sees it: what the open puts there is noted, and taken out again if the open fails,
+ * so the Storage panel never lists an index that did not open. What was cached before is left alone.
+ */
+class OpeningCache implements ShardCache {
+  private state: 'opening' | 'opened' | 'failed' = 'opening';
+  private readonly added = new Set<string>();
+
+  constructor(private readonly inner: ShardCache) {}
+
+  get(key: string): Promise<Uint8Array | undefined> {
+    return this.inner.get(key);
+  }
+
+  async put(key: string, bytes: Uint8Array): Promise<void> {
+    if (this.failed) return;
+    await this.inner.put(key, bytes);
+    // A download still running when the open failed lands after the rollback.
+    if (this.failed) await this.inner.delete(key);
+    else if (this.state === 'opening') this.added.add(key);
+  }
+
+  /** Read through a getter: the state may change while a put awaits. */
+  private get failed(): boolean {
+    return this.state === 'failed';
+  }
+
+  delete(key: string): Promise<void> {
+    this.added.delete(key);
+    return this.inner.delete(key);
+  }
+
+  /** The index opened: what it cached stays, and later queries cache as usual. */
+  commit(): void {
+    this.state = 'opened';
+    this.added.clear();
+  }
+
+  async rollback(): Promise<void> {
+    this.state = 'failed';
+    await Promise.all([...this.added].map((key) => this.inner.delete(key)));
+    this.added.clear();
+  }
 }
 
 /** A failed load is no failed open: the index still answers lexically, and says why not densely. */
