@@ -16,7 +16,7 @@ import { UseLiteEmbedder } from '../src/embedders/use-lite.ts';
 import { fetchNetworkFirst, openShardCache } from '../src/retrieval/cache-storage.ts';
 import type { FetchedManifest, IndexDependencies } from '../src/retrieval/open-index.ts';
 import type { OpenRequest } from '../src/retrieval/retrieval-protocol.ts';
-import { bytesProgress, type LoadProgress } from '../src/core/util/load-progress.ts';
+import { filesProgress, type LoadProgress } from '../src/core/util/load-progress.ts';
 import { parseJsonDocument } from '../src/core/util/web-page.ts';
 
 const MANIFEST_MAX_BYTES = 1_000_000;
@@ -50,12 +50,13 @@ async function loadEmbedder(spec: EmbedderSpec, request: OpenRequest, onProgress
 
 /** fp32, as the builder embeds passages: quantised query vectors would drift from the passages'. */
 function loadTransformers(spec: EmbedderSpec, request: OpenRequest, onProgress: (progress: LoadProgress) => void): Promise<Embedder> {
+  const files = filesProgress(onProgress);
   return TransformersEmbedder.load({
     model: spec.model,
     dtype: 'fp32',
     ...modelSource(request.embeddingModelsUrl),
     wasmPaths: { mjs: new URL(ortRuntime, self.location.href).href, wasm: new URL(ortWasm, self.location.href).href },
-    onProgress: ({ text, loaded, total }) => onProgress(bytesProgress(text, loaded ?? 0, total ?? 0)),
+    onProgress: ({ text, file, loaded, total }) => files(text, file ?? text, loaded ?? 0, total ?? 0),
   });
 }
 

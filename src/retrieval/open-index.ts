@@ -5,11 +5,11 @@
  */
 import type { Embedder } from '../core/agent/embedder.ts';
 import { errorMessage } from '../core/util/error-message.ts';
-import { parseManifest, type EmbedderSpec, type IndexManifest } from '../core/index/index-manifest.ts';
+import { parseManifest, sumBytes, type EmbedderSpec, type IndexManifest } from '../core/index/index-manifest.ts';
 import { rangeSource, type RangeSourceOptions } from './range-source.ts';
 import type { IndexRequest } from './retrieval-protocol.ts';
 import { ShardedIndex } from './sharded-index.ts';
-import type { LoadProgress } from '../core/util/load-progress.ts';
+import { phasedProgress, type LoadProgress } from '../core/util/load-progress.ts';
 import { shardSource, type ShardCache } from './shard-source.ts';
 
 export type LoadEmbedder<Request extends IndexRequest> = (spec: EmbedderSpec, request: Request, onProgress: (progress: LoadProgress) => void) => Promise<Embedder>;
@@ -42,11 +42,22 @@ export interface OpenedIndex {
   embedder: Embedder | null;
 }
 
+/** The manifest's share of the progress bar: it is small, and its size is unknown until it is read. */
+const MANIFEST_SHARE = 0.02;
+
+/**
+ * About how many bytes a query embedder loads, to weigh it against the shards, whose bytes the manifest
+ * gives: USE-lite's weights (26 MB), an e5-small ONNX model in fp32 (about 130 MB).
+ */
+const EMBEDDER_BYTES: Record<EmbedderSpec['kind'], number> = { 'use-lite': 26e6, transformers: 130e6 };
+
 /** Opens the index; one that fails to open leaves nothing in the cache that this open put there. */
 export async function openIndex<Request extends IndexRequest>(request: Request, dependencies: IndexDependencies<Request>, hooks: OpenHooks): Promise<OpenedIndex> {
+  hooks.onProgress({ text: `reading ${request.manifestUrl}`, fraction: 0 });
   const fetched = await dependencies.fetchManifest(request.manifestUrl);
   const manifest = parseManifest(fetched.json);
-  const { embedder, embedderError } = await queryEmbedder(manifest, request, dependencies.loadEmbedder, hooks.onProgress);
+  const progress = openProgress(manifest, dependencies.loadEmbedder !== undefined, hooks.onProgress);
+  const { embedder, embedderError } = await queryEmbedder(manifest, request, dependencies.loadEmbedder, progress.embedder);
   const base = new URL('.', request.manifestUrl);
   const opened = await dependencies.openCache();
   const cache = opened && new OpeningCache(opened);
@@ -57,7 +68,7 @@ export async function openIndex<Request extends IndexRequest>(request: Request, 
       fetchRange: rangeSource({ ...sources, ...(hooks.onFetched && { onFetched: hooks.onFetched }) }),
       embedder,
       ...(embedderError && { embedderError }),
-      onProgress: hooks.onProgress,
+      onProgress: progress.shards,
       ...(request.passageBudgetBytes !== undefined && { passageBudgetBytes: request.passageBudgetBytes }),
     });
     cache?.commit();
@@ -112,6 +123,14 @@ class OpeningCache implements ShardCache {
     await Promise.all([...this.added].map((key) => this.inner.delete(key)));
     this.added.clear();
   }
+}
+
+/** One bar over the open: the manifest's share, then the query embedder and the files fetched on open, by their bytes. */
+function openProgress(manifest: IndexManifest, loadsEmbedder: boolean, onProgress: OpenHooks['onProgress']) {
+  const { vectors } = manifest;
+  const eager = [manifest.lexical.dictionary, manifest.passages.table, ...(vectors?.shards ?? [])];
+  const embedderBytes = vectors && loadsEmbedder ? EMBEDDER_BYTES[vectors.embedder.kind] : 0;
+  return phasedProgress(onProgress, { embedder: embedderBytes, shards: sumBytes(eager) }, MANIFEST_SHARE);
 }
 
 /** A failed load is no failed open: the index still answers lexically, and says why not densely. */

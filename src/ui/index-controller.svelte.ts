@@ -81,7 +81,7 @@ export class IndexController {
     const load = ++this.loads;
     const current = () => load === this.loads;
     let settled = false;
-    this.state = { status: 'loading', progress: { text: `opening ${request.manifestUrl}` } };
+    this.state = { status: 'loading', progress: { text: `opening ${request.manifestUrl}`, fraction: 0 } };
     try {
       const client = await this.startClient();
       const info = await client.open(request.manifestUrl, (progress) => {

@@ -185,6 +185,28 @@ describe('the retrieval service', () => {
     expect(titles(await service.search('apple', 'dense', 1, 1))).toEqual(['Apple']);
   });
 
+  it('reports one bar that only grows, over the manifest, the query embedder and the shards', async () => {
+    const loads = new Loads();
+    const service = serviceWith(loads, {
+      loadEmbedder: async (spec, request, onProgress) => {
+        onProgress({ text: 'tokenizer', fraction: 1 });
+        onProgress({ text: 'model', fraction: 0.5 });
+        return loads.load(spec, request, onProgress);
+      },
+    });
+    const seen: { text: string; fraction?: number }[] = [];
+    await service.open(folderRequest(orchards), (progress) => seen.push(progress));
+    const fractions = seen.map((p) => p.fraction ?? Number.NaN);
+    expect(fractions[0]).toBe(0);
+    expect(fractions.at(-1)).toBe(1);
+    expect(fractions.every((f, i) => i === 0 || f >= (fractions[i - 1] ?? 0))).toBe(true);
+    // The embedder's own restart (a new file at 50 %) did not pull the bar back.
+    const embedder = seen.filter((p) => p.text === 'tokenizer' || p.text === 'model').map((p) => p.fraction);
+    expect(embedder[0]).toBeGreaterThan(0);
+    expect(embedder[1]).toBe(embedder[0]);
+    expect(seen.some((p) => p.text.startsWith('index shard') && (p.fraction ?? 0) > (embedder[0] ?? 1))).toBe(true);
+  });
+
   it('caches nothing, and keeps no manifest, for an index that fails to open', async () => {
     const noVectors = join(root, 'no-vectors');
     cpSync(orchards, noVectors, { recursive: true });
