@@ -1,6 +1,7 @@
 /**
- * What a first-time user hit (#13), in Debian's Chromium on the built app: an index that fails to open
- * leaves nothing in Storage.
+ * What a first-time user hit (#13), in Debian's Chromium on the built app with the tiny random-weight
+ * model: an index that fails to open leaves nothing in Storage; a benchmark keeps its form over a reload
+ * and says why there is no SFT file rather than writing an empty one.
  */
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifest } from '../../index-builder/manifest-file.ts';
-import { launchWatchedChromium, startAppFixture, type AppFixture, type WatchedChromium } from './app-fixture.ts';
+import { launchWatchedChromium, loadTinyModel, startAppFixture, type AppFixture, type WatchedChromium } from './app-fixture.ts';
 
 const QUESTIONS = 2;
 
@@ -63,6 +64,36 @@ describe('an index that fails to open', () => {
     await openStorage(page);
     const labels = await page.locator('[data-testid=storage-entry][data-kind=index] [data-field=label]').allTextContents();
     expect(labels).toEqual([`Index: HotpotQA, ${QUESTIONS} questions`]);
+    await page.close();
+  });
+});
+
+describe('the benchmark page', () => {
+  it('says no trace passed the ASP filter instead of exporting an empty SFT file, and keeps its form over a reload', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(app.server.url);
+    await loadTinyModel(page, app);
+    await page.evaluate(() => (location.hash = '#/bench'));
+    await page.waitForSelector(`[data-testid=dataset-status]:has-text("${QUESTIONS} questions")`);
+    await page.fill('input[name=bench-count]', '1');
+    // A guess never searched, so no trace can pass the filter.
+    await page.selectOption('select[name=bench-policy]', 'no-search');
+    await page.click('button:text-is("Start")');
+    await page.waitForSelector('[data-testid=bench-runs] tr[data-status=done]', { timeout: 120_000 });
+    const downloads: string[] = [];
+    page.on('download', (download) => void downloads.push(download.suggestedFilename()));
+    await page.click('[data-testid=bench-runs] button:text-is("SFT")');
+    expect(await page.textContent('[data-testid=export-note]')).toBe('No trace passed the ASP filter: nothing to export.');
+    await page.click('[data-testid=bench-runs] button:text-is("CSV")');
+    await expect.poll(() => downloads).toHaveLength(1);
+    expect(downloads[0]).toMatch(/\.csv$/);
+    expect(await page.locator('[data-testid=export-note]').count()).toBe(0);
+
+    await page.reload();
+    await page.waitForSelector(`[data-testid=dataset-status]:has-text("${QUESTIONS} questions")`);
+    expect(await page.inputValue('input[name=bench-count]')).toBe('1');
+    expect(await page.inputValue('select[name=bench-policy]')).toBe('no-search');
+    expect(browser.pageErrors).toEqual([]);
     await page.close();
   });
 });
