@@ -50,6 +50,12 @@ export class EngineController {
     // A new attempt: what the last one said no longer holds.
     this.notice = null;
     this.blockedHost = null;
+    // Before the check, which fetches from the host: the page's policy would refuse that too.
+    this.blockedHost = this.loader.blockedHost(settings);
+    if (this.blockedHost) {
+      if (!this.current) this.state = { status: 'idle' };
+      return;
+    }
     // With a model loaded, it stays usable (ready) while the new one is checked.
     if (!this.current) this.state = { status: 'loading', progress: { text: 'checking the model' } };
     try {
@@ -57,12 +63,6 @@ export class EngineController {
     } catch (error) {
       if (this.current) this.notice = `Not loaded: ${errorMessage(error)} Still using ${this.current.label}.`;
       else this.state = { status: 'error', message: errorMessage(error) };
-      return;
-    }
-    // Checked before the loaded model is let go: the load could not reach the host anyway.
-    this.blockedHost = this.loader.blockedHost(settings);
-    if (this.blockedHost) {
-      if (!this.current) this.state = { status: 'idle' };
       return;
     }
     this.beforeSwitch();

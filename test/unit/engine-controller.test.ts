@@ -138,8 +138,11 @@ describe('EngineController', () => {
     const { loader, controller, load, cancels } = setup();
     const working = await load('qwen-a');
     loader.blocked.set('remote', 'https://models.example');
+    // The check would fetch from the host, which the page's policy refuses: it is not run.
+    loader.invalid.set('remote', 'Could not download https://models.example/m.gguf: Failed to fetch.');
     await controller.load(model('remote'));
     expect(controller.blockedHost).toBe('https://models.example');
+    expect(controller.notice).toBeNull();
     expect(loader.loads).toHaveLength(1);
     expect(working.unloaded).toBe(false);
     expect(cancels()).toBe(1);
