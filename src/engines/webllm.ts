@@ -17,6 +17,7 @@ import { detectGpu } from './webgpu.ts';
 import { ChatStream, commonChatFields, type Timings } from './chat-stream.ts';
 import { customModelRecord, prebuiltModel, probeModelConfig, selfHosted, type ModelRecordLike } from './webllm-models.ts';
 import { generateError, loadError } from './webllm-failure.ts';
+import { errorMessage } from '../core/util/error-message.ts';
 
 export interface WebLlmEngineOptions {
   /** A Qwen3 family from the prebuilt list, e.g. "Qwen3-0.6B"; ignored when `custom` is given. */
@@ -105,7 +106,13 @@ export async function checkWebLlmSource(options: WebLlmEngineOptions): Promise<v
   const gpu = await detectGpu();
   if (!gpu.webgpu) throw new EngineError(`WebLLM needs WebGPU. ${gpu.reason}`);
   const { record } = await chooseRecord(options, gpu.shaderF16);
-  if (!(await isCached(record))) await probeModelConfig(record.model);
+  if (await isCached(record)) return;
+  try {
+    await probeModelConfig(record.model);
+  } catch (error) {
+    // Worded as a failed load is: the user asked for this model.
+    throw new EngineError(`could not load ${record.model_id}: ${errorMessage(error)}`, { cause: error });
+  }
 }
 
 async function isCached(record: ModelRecordLike): Promise<boolean> {
