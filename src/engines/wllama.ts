@@ -251,13 +251,15 @@ async function download(wllama: Wllama, url: string, options: WllamaEngineOption
   await recordReceivedSizes(manager.cacheManager, files);
   const fromCache = options.useCache !== false && (await manager.getModels()).some((model) => model.url === url);
   report(fromCache ? { text: `loading ${name} from the browser's cache`, fromCache } : { text: `fetching ${name}` });
-  // The form shows the bytes beside the text; the text says what is happening.
+  // The form shows the bytes beside the text; the text says what is happening (wllama reports a stored
+  // model's bytes too, at once).
+  const doing = fromCache ? `loading ${name} from the browser's cache` : `downloading ${name}`;
   let size = 0;
   let received = 0;
   const progressCallback = ({ loaded, total }: { loaded: number; total: number }) => {
     size = Math.max(total, loaded);
     received = loaded;
-    report({ text: `downloading ${name}`, loadedBytes: loaded, ...(total > 0 ? { totalBytes: total, fraction: Math.min(1, loaded / total) } : {}) });
+    report({ text: doing, loadedBytes: loaded, ...(total > 0 ? { totalBytes: total, fraction: Math.min(1, loaded / total) } : {}) });
   };
   const downloadOptions = { progressCallback, ...(options.signal ? { signal: options.signal } : {}) };
   // The file stays in OPFS for later loads, offline too. A full store: the partial file is dropped (other
