@@ -20,7 +20,7 @@ export interface FolderOptions extends Pick<OpenHooks, 'onFetched'> {
 
 /** The files are the copy: nothing to cache. No `loadEmbedder`, no query embedder: lexical only. */
 export function folderDependencies(loadEmbedder?: LoadEmbedder<IndexRequest>): IndexDependencies<IndexRequest> {
-  return { fetchManifest: async (url) => readManifestJson(fileURLToPath(url)), openCache: async () => undefined, fetch: fileFetch, ...(loadEmbedder && { loadEmbedder }) };
+  return { fetchManifest: async (url) => ({ json: await readManifestJson(fileURLToPath(url)) }), openCache: async () => undefined, fetch: fileFetch, ...(loadEmbedder && { loadEmbedder }) };
 }
 
 export function folderRequest(dir: string): IndexRequest {

@@ -14,9 +14,10 @@ import type { EmbedderSpec } from '../src/core/index/index-manifest.ts';
 import { TransformersEmbedder, type TransformersEmbedderOptions } from '../src/embedders/transformers.ts';
 import { UseLiteEmbedder } from '../src/embedders/use-lite.ts';
 import { fetchNetworkFirst, openShardCache } from '../src/retrieval/cache-storage.ts';
-import type { IndexDependencies } from '../src/retrieval/open-index.ts';
+import type { FetchedManifest, IndexDependencies } from '../src/retrieval/open-index.ts';
 import type { OpenRequest } from '../src/retrieval/retrieval-protocol.ts';
-import { bytesProgress, type LoadProgress } from '../src/core/util/load-progress.ts';
+import { filesProgress, type LoadProgress } from '../src/core/util/load-progress.ts';
+import { parseJsonDocument } from '../src/core/util/web-page.ts';
 
 const MANIFEST_MAX_BYTES = 1_000_000;
 
@@ -27,17 +28,13 @@ export const browserDependencies: IndexDependencies<OpenRequest> = {
   loadEmbedder,
 };
 
-async function fetchJson(url: string, maxBytes: number): Promise<unknown> {
+async function fetchJson(url: string, maxBytes: number): Promise<FetchedManifest> {
   // Offline, the copy kept beside the shards: the manifest is what makes them reachable.
-  const response = await fetchNetworkFirst(url);
+  const { response, keep } = await fetchNetworkFirst(url);
   if (!response.ok) throw new Error(`could not fetch ${url}: HTTP ${response.status}`);
   const text = await response.text();
   if (text.length > maxBytes) throw new Error(`${url} is larger than ${maxBytes} bytes`);
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new Error(`${url} is not valid JSON`);
-  }
+  return { json: parseJsonDocument(text, url, 'an index manifest'), keep };
 }
 
 async function loadEmbedder(spec: EmbedderSpec, request: OpenRequest, onProgress: (progress: LoadProgress) => void): Promise<Embedder> {
@@ -53,12 +50,13 @@ async function loadEmbedder(spec: EmbedderSpec, request: OpenRequest, onProgress
 
 /** fp32, as the builder embeds passages: quantised query vectors would drift from the passages'. */
 function loadTransformers(spec: EmbedderSpec, request: OpenRequest, onProgress: (progress: LoadProgress) => void): Promise<Embedder> {
+  const files = filesProgress(onProgress);
   return TransformersEmbedder.load({
     model: spec.model,
     dtype: 'fp32',
     ...modelSource(request.embeddingModelsUrl),
     wasmPaths: { mjs: new URL(ortRuntime, self.location.href).href, wasm: new URL(ortWasm, self.location.href).href },
-    onProgress: ({ text, loaded, total }) => onProgress(bytesProgress(text, loaded ?? 0, total ?? 0)),
+    onProgress: ({ text, file, loaded, total }) => files(text, file ?? text, loaded ?? 0, total ?? 0),
   });
 }
 

@@ -29,19 +29,37 @@ export async function loadEngine(settings: EngineSettings, onProgress: (progress
 }
 
 /**
- * The checks a load would fail at once (a malformed model or server URL, an invalid custom model),
- * run before the loaded engine is let go: a typo must not cost the user the model they have.
+ * The checks a load would fail at once, run before the loaded engine is let go so that a typo, a 404,
+ * a web page or an unreachable host does not cost the user the model they have: a malformed URL, an
+ * invalid custom model, and (for a model the browser does not store) the model's first bytes or its
+ * configuration at the URL.
  */
 export async function checkEngineSettings(settings: EngineSettings): Promise<void> {
   switch (settings.kind) {
     case 'wllama':
-      (await import('./wllama.ts')).validateModelUrl(settings.modelUrl);
+      await (await import('./wllama.ts')).checkModelSource(settings.modelUrl);
       return;
     case 'openai':
       (await import('./openai.ts')).validateBaseUrl(settings.baseUrl);
       return;
     case 'webllm':
-      if (settings.custom !== undefined) (await import('./webllm-models.ts')).customModelRecord(settings.custom);
+      await (await import('./webllm.ts')).checkWebLlmSource(settings);
       return;
+  }
+}
+
+/** Whether the model loads from the browser's store alone, without a download. A server is never "stored". */
+export async function isEngineStored(settings: EngineSettings): Promise<boolean> {
+  try {
+    switch (settings.kind) {
+      case 'wllama':
+        return await (await import('./wllama.ts')).isModelStored(settings.modelUrl);
+      case 'webllm':
+        return await (await import('./webllm.ts')).isWebLlmStored(settings);
+      case 'openai':
+        return false;
+    }
+  } catch {
+    return false; // settings a load would refuse: nothing of theirs is stored
   }
 }

@@ -5,6 +5,8 @@
 import { z } from 'zod';
 import { EngineError } from '../core/agent/engine.ts';
 import { checkHttpUrl } from '../core/util/http-url.ts';
+import { errorMessage } from '../core/util/error-message.ts';
+import { looksLikeWebPage, webPageMessage } from '../core/util/web-page.ts';
 
 /**
  * Prebuilt Qwen3 sizes, smallest first, with what each build needs in GPU memory (WebLLM's list) and
@@ -91,4 +93,31 @@ export function selfHosted(record: ModelRecordLike, baseUrl: string): ModelRecor
   const root = base.data.replace(/\/+$/, '');
   const lib = record.model_lib.split('/').pop() ?? '';
   return { ...record, model: `${root}/${record.model_id}/`, model_lib: `${root}/libs/${lib}` };
+}
+
+/** Where WebLLM reads a model's configuration: a Hugging Face repo URL gains `resolve/main/` as WebLLM adds it. */
+export function modelConfigUrl(modelUrl: string): string {
+  const folder = modelUrl.endsWith('/') ? modelUrl : `${modelUrl}/`;
+  const resolved = /.+\/resolve\/.+\//.test(folder) ? folder : `${folder}resolve/main/`;
+  return new URL('mlc-chat-config.json', resolved).href;
+}
+
+/** Throws an EngineError unless the model's URL serves its configuration (JSON, not a web page). */
+export async function probeModelConfig(modelUrl: string, fetchFile: typeof fetch = fetch): Promise<void> {
+  const url = modelConfigUrl(modelUrl);
+  let text: string;
+  try {
+    const response = await fetchFile(url);
+    if (!response.ok) throw new EngineError(`Could not fetch the model's configuration ${url}: HTTP ${response.status}. Check the URL.`);
+    text = await response.text();
+  } catch (error) {
+    if (error instanceof EngineError) throw error;
+    throw new EngineError(`Could not fetch the model's configuration ${url}: ${errorMessage(error)}. Check the URL, and that its server allows this page (CORS).`);
+  }
+  if (looksLikeWebPage(text)) throw new EngineError(`${url}: ${webPageMessage('a model configuration')}.`);
+  try {
+    JSON.parse(text);
+  } catch {
+    throw new EngineError(`${url} is not a model configuration (not JSON).`);
+  }
 }

@@ -15,8 +15,9 @@ import {
 import type { LoadProgress } from '../core/util/load-progress.ts';
 import { detectGpu } from './webgpu.ts';
 import { ChatStream, commonChatFields, type Timings } from './chat-stream.ts';
-import { customModelRecord, prebuiltModel, selfHosted, type ModelRecordLike } from './webllm-models.ts';
+import { customModelRecord, prebuiltModel, probeModelConfig, selfHosted, type ModelRecordLike } from './webllm-models.ts';
 import { generateError, loadError } from './webllm-failure.ts';
+import { errorMessage } from '../core/util/error-message.ts';
 
 export interface WebLlmEngineOptions {
   /** A Qwen3 family from the prebuilt list, e.g. "Qwen3-0.6B"; ignored when `custom` is given. */
@@ -89,6 +90,34 @@ export class WebLlmEngine implements LlmEngine {
     await this.engine.unload().catch(() => undefined);
     this.worker.terminate();
   }
+}
+
+/** Whether WebLLM keeps this model's weights in the browser's cache, so a load needs no download. */
+export async function isWebLlmStored(options: WebLlmEngineOptions): Promise<boolean> {
+  const { record } = await chooseRecord(options, (await detectGpu()).shaderF16);
+  return isCached(record);
+}
+
+/**
+ * The checks run before the loaded model is let go: WebGPU, a model this version knows, and (unless it
+ * is stored) a model configuration at its URL, so a typo or a 404 costs nothing.
+ */
+export async function checkWebLlmSource(options: WebLlmEngineOptions): Promise<void> {
+  const gpu = await detectGpu();
+  if (!gpu.webgpu) throw new EngineError(`WebLLM needs WebGPU. ${gpu.reason}`);
+  const { record } = await chooseRecord(options, gpu.shaderF16);
+  if (await isCached(record)) return;
+  try {
+    await probeModelConfig(record.model);
+  } catch (error) {
+    // Worded as a failed load is: the user asked for this model.
+    throw new EngineError(`could not load ${record.model_id}: ${errorMessage(error)}`, { cause: error });
+  }
+}
+
+async function isCached(record: ModelRecordLike): Promise<boolean> {
+  const webllm = await import('@mlc-ai/web-llm');
+  return webllm.hasModelInCache(record.model_id, { ...webllm.prebuiltAppConfig, model_list: [record] }).catch(() => false);
 }
 
 async function chooseRecord(options: WebLlmEngineOptions, shaderF16: boolean): Promise<{ record: ModelRecordLike; why: string }> {

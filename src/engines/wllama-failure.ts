@@ -8,6 +8,7 @@ import { WllamaAbortError, WllamaError, WllamaRuntimeError, type WllamaErrorType
 import { EngineError } from '../core/agent/engine.ts';
 import { errorMessage } from '../core/util/error-message.ts';
 import { StorageFullError } from '../storage/quota.ts';
+import { unreachableMessage } from './gguf-source.ts';
 
 export type WllamaFailure =
   /** The user's abort, of a download or of a generation. */
@@ -65,7 +66,7 @@ export function loadError(error: unknown, url: string, name: string): EngineErro
       return new EngineError('Model download cancelled.');
     case 'cut-off':
     case 'unreachable':
-      return new EngineError(`Could not download ${url}: ${message}. Check the URL, and that its server allows this page (CORS).`);
+      return new EngineError(unreachableMessage(url, message));
     default:
       return new EngineError(`wllama could not load ${name}: ${message}`);
   }

@@ -8,7 +8,9 @@
  * completion would make us re-implement the Qwen3 template by hand.
  */
 import {
+  CacheManager,
   LogLevel,
+  ModelManager,
   Wllama,
   type ChatCompletionChunk,
   type ChatCompletionParams,
@@ -26,6 +28,8 @@ import { errorMessage } from '../core/util/error-message.ts';
 import { readHttpUrl, type UrlField } from '../core/util/http-url.ts';
 import { explainQuota, mb } from '../storage/quota.ts';
 import { classifyWllamaError, generateError, loadError } from './wllama-failure.ts';
+import { fileName, HEAD_BYTES, notGgufProblem, probeGguf } from './gguf-source.ts';
+import { isStored, recordReceivedSizes } from './wllama-store.ts';
 import { ChatStream, commonChatFields, type Usage } from './chat-stream.ts';
 import {
   EngineError,
@@ -147,6 +151,25 @@ export function validateModelUrl(raw: string, base: string | undefined = globalT
   return url.href;
 }
 
+/**
+ * The checks run before the loaded model is let go: a valid URL, and either the model stored in this
+ * browser (no network needed) or a GGUF file at the URL (its first bytes, not the download).
+ */
+export async function checkModelSource(raw: string): Promise<void> {
+  const url = validateModelUrl(raw);
+  if (!(await isModelStored(url))) await probeGguf(url);
+}
+
+/** Whether the model loads from this browser's store alone (wllama's OPFS cache), without a download. */
+export async function isModelStored(raw: string): Promise<boolean> {
+  const url = validateModelUrl(raw);
+  try {
+    return await isStored(new CacheManager(), ModelManager.parseModelUrl(url));
+  } catch {
+    return false; // no OPFS (an insecure context): nothing is stored
+  }
+}
+
 const MODEL_URL: UrlField = { what: 'model URL', example: 'https://…/model.gguf' };
 
 function createWllama(options: WllamaEngineOptions): Wllama {
@@ -223,32 +246,31 @@ function loadParams(options: WllamaEngineOptions, device: 'cpu' | 'webgpu'): Loa
 async function download(wllama: Wllama, url: string, options: WllamaEngineOptions, report: (p: LoadProgress) => void) {
   const name = fileName(url);
   const manager = wllama.modelManager;
+  const files = ModelManager.parseModelUrl(url);
+  // A copy from a host that sent no Content-Length is whole: record its size before wllama judges it.
+  await recordReceivedSizes(manager.cacheManager, files);
   const fromCache = options.useCache !== false && (await manager.getModels()).some((model) => model.url === url);
   report(fromCache ? { text: `loading ${name} from the browser's cache`, fromCache } : { text: `fetching ${name}` });
-  const progressCallback = ({ loaded, total }: { loaded: number; total: number }) =>
-    report({
-      text: `downloading ${name}: ${mb(loaded)}${total > 0 ? ` / ${mb(total)}` : ''} MB`,
-      loadedBytes: loaded,
-      ...(total > 0 ? { totalBytes: total, fraction: Math.min(1, loaded / total) } : {}),
-    });
+  // The form shows the bytes beside the text; the text says what is happening (wllama reports a stored
+  // model's bytes too, at once).
+  const doing = fromCache ? `loading ${name} from the browser's cache` : `downloading ${name}`;
+  let size = 0;
+  let received = 0;
+  const progressCallback = ({ loaded, total }: { loaded: number; total: number }) => {
+    size = Math.max(total, loaded);
+    received = loaded;
+    report({ text: doing, loadedBytes: loaded, ...(total > 0 ? { totalBytes: total, fraction: Math.min(1, loaded / total) } : {}) });
+  };
   const downloadOptions = { progressCallback, ...(options.signal ? { signal: options.signal } : {}) };
   // The file stays in OPFS for later loads, offline too. A full store: the partial file is dropped (other
   // cached models stay) and the user reads how much is needed and where to free it.
-  let size = 0;
-  const sized = { ...downloadOptions, progressCallback: (p: { loaded: number; total: number }) => {
-    size = Math.max(p.total, p.loaded);
-    progressCallback(p);
-  } };
-  let received = 0;
-  const counted = { ...sized, progressCallback: (p: { loaded: number; total: number }) => {
-    received = p.loaded;
-    sized.progressCallback(p);
-  } };
   try {
-    return await explainQuota(
-      () => (options.useCache === false ? manager.downloadModel(url, counted) : manager.getModelOrDownload({ url }, counted)),
+    const model = await explainQuota(
+      () => (options.useCache === false ? manager.downloadModel(url, downloadOptions) : manager.getModelOrDownload({ url }, downloadOptions)),
       { what: `the model ${name}`, neededBytes: () => size, dropPartial: () => manager.cacheManager.delete(url) },
     );
+    await recordReceivedSizes(manager.cacheManager, files);
+    return model;
   } catch (error) {
     // A connection that drops mid-file is not a bad URL: say so, and how far it got when known.
     const failure = classifyWllamaError(error);
@@ -263,7 +285,8 @@ async function download(wllama: Wllama, url: string, options: WllamaEngineOption
 async function loadDownloaded(wllama: Wllama, model: Model, url: string, params: LoadModelParams): Promise<void> {
   const blobs = await model.open();
   try {
-    requireGguf(await magic(blobs[0]), url);
+    const problem = notGgufProblem(await head(blobs[0]), url);
+    if (problem) throw new EngineError(problem);
     await wllama.loadModel(blobs, params);
     // wllama 3.8.1 ignores llama.cpp's load failure; the first generation would then abort the wasm.
     if (!(wllama.getLoadedContextInfo().n_vocab > 0)) {
@@ -275,16 +298,8 @@ async function loadDownloaded(wllama: Wllama, model: Model, url: string, params:
   }
 }
 
-async function magic(blob: Blob | undefined): Promise<string> {
-  return blob ? new TextDecoder('latin1').decode(await blob.slice(0, 4).arrayBuffer()) : '';
-}
-
-/** A URL can serve something else than a model, most often a Hugging Face `/blob/` page (HTML). */
-function requireGguf(head: string, url: string): void {
-  if (head === 'GGUF') return;
-  const hint = url.includes('huggingface.co') && url.includes('/blob/') ? ' On Hugging Face, use the /resolve/ link, not /blob/.' : '';
-  const shown = /^[\x20-\x7e]*$/.test(head) ? JSON.stringify(head) : `bytes ${[...head].map((c) => c.charCodeAt(0).toString(16).padStart(2, '0')).join(' ')}`;
-  throw new EngineError(`${fileName(url)} is not a GGUF file (it starts with ${shown}).${hint}`);
+async function head(blob: Blob | undefined): Promise<Uint8Array> {
+  return blob ? new Uint8Array(await blob.slice(0, HEAD_BYTES).arrayBuffer()) : new Uint8Array();
 }
 
 /** The OpenAI-shaped body llama-server reads; wllama's type omits `stop` and `stream_options`. */
@@ -298,13 +313,3 @@ function chatBody(request: GenerateRequest): ChatBody {
   if (request.signal) body.abortSignal = request.signal;
   return body;
 }
-
-function fileName(url: string): string {
-  const last = new URL(url).pathname.split('/').pop() || url;
-  try {
-    return decodeURIComponent(last);
-  } catch {
-    return last; // malformed percent-encoding: show it as it is
-  }
-}
-

@@ -50,24 +50,38 @@ export function shardCacheOn(cache: Cache, estimate?: EstimateStorage): ShardCac
   };
 }
 
+/** A response fetched network first, and how to keep it as the offline copy. */
+export interface NetworkFirst {
+  response: Response;
+  /**
+   * Keeps this response beside the shards (nothing for one that came from the copy or is an error).
+   * Called once the index it names has opened: a manifest that fails to open an index is not kept.
+   */
+  keep(): Promise<void>;
+}
+
 /**
  * Network first, then the copy kept beside the shards: online a rebuilt index is seen at once, offline
  * the index still opens, since without its manifest the cached shards are unreachable. Only a failed
  * connection falls back; an HTTP error from a reachable server is the server's answer.
  */
-export async function fetchNetworkFirst(url: string, name = SHARD_CACHE_NAME, fetchImpl: typeof fetch = globalThis.fetch.bind(globalThis)): Promise<Response> {
+export async function fetchNetworkFirst(url: string, name = SHARD_CACHE_NAME, fetchImpl: typeof fetch = globalThis.fetch.bind(globalThis)): Promise<NetworkFirst> {
   const cache = 'caches' in globalThis ? await caches.open(name).catch(() => undefined) : undefined;
   let response: Response;
   try {
     response = await fetchImpl(url);
   } catch (error) {
     const kept = await cache?.match(url);
-    if (kept) return kept;
+    if (kept) return { response: kept, keep: async () => undefined };
     throw error;
   }
-  if (response.ok && cache) {
-    // A failed copy only costs the offline fallback; the quota message comes from the shards.
-    await cache.put(url, response.clone()).catch((error: unknown) => console.warn(`${url} not kept for offline use: ${errorMessage(error)}`));
-  }
-  return response;
+  // Taken now: the caller reads the body before it knows whether the copy is worth keeping.
+  const copy = response.ok && cache ? response.clone() : null;
+  return {
+    response,
+    keep: async () => {
+      // A failed copy only costs the offline fallback; the quota message comes from the shards.
+      if (copy) await cache?.put(url, copy).catch((error: unknown) => console.warn(`${url} not kept for offline use: ${errorMessage(error)}`));
+    },
+  };
 }

@@ -6,6 +6,7 @@
  */
 import { SHARD_CACHE_NAME, SHA_PARAM } from '../retrieval/cache-storage.ts';
 import { errorMessage } from '../core/util/error-message.ts';
+import { finishedDownload } from '../engines/wllama-store.ts';
 
 export type StoredKind = 'index' | 'model' | 'embedder' | 'app' | 'other';
 
@@ -119,7 +120,8 @@ async function wllamaEntries(): Promise<StoredEntry[]> {
     const manager = new CacheManager();
     return (await manager.list()).map((file) => {
       const url = file.metadata.originalURL;
-      const complete = url !== '' && file.metadata.originalSize === file.size;
+      // Finished, even when the host sent no Content-Length and wllama recorded 0 bytes (see wllama-store.ts).
+      const complete = finishedDownload(file);
       const shown = url ? (url.split('/').pop() ?? url) : file.name.replace(/^[0-9a-f]{40}_/, '');
       return {
         id: `wllama:${file.name}`,

@@ -1,13 +1,16 @@
 /**
  * Benchmark runs kept in IndexedDB, each saved after every finished question: a reload (or a crash)
- * loses at most the question that was running, and the run resumes from there.
+ * loses at most the question that was running, and the run resumes from there. The form's choices
+ * (how many questions, which policy) are kept in localStorage, so a reload keeps them too.
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import { z } from 'zod';
 import type { QuestionResult } from '../core/eval/benchmark.ts';
 import type { BenchQuestion } from '../core/eval/datasets.ts';
-import type { FixedPolicyName } from '../core/agent/policy.ts';
+import { FIXED_POLICY_NAMES, type FixedPolicyName } from '../core/agent/policy.ts';
 import type { RetrievalMode } from '../core/agent/retriever.ts';
 import { parseRunSettings, type RunSettings } from '../core/agent/run-settings.ts';
+import { parseFields } from '../core/util/parse-fields.ts';
 
 /** The user's run settings when the run started, kept with it: a resumed run uses them again. */
 export type BenchSettings = RunSettings & { dataset: string; policy: FixedPolicyName };
@@ -60,4 +63,38 @@ export async function saveRun(run: StoredRun): Promise<void> {
 
 export async function deleteRun(id: string): Promise<void> {
   await (await open()).delete('runs', id);
+}
+
+/** What the benchmark form asks for next; a dataset with fewer questions runs them all. */
+export interface BenchForm {
+  count: number;
+  policy: FixedPolicyName;
+}
+
+export const DEFAULT_BENCH_FORM: BenchForm = { count: 20, policy: 'always-search' };
+
+const FORM_KEY = 'sdg.bench-form.v1';
+
+const formFields: { [K in keyof BenchForm]: z.ZodType<BenchForm[K]> } = {
+  count: z.number().int().min(1).max(1_000_000),
+  policy: z.enum(FIXED_POLICY_NAMES),
+};
+
+/** What was stored is untrusted (an old version, a hand edit): a bad field falls back to its default. */
+export function readBenchForm(storage: Pick<Storage, 'getItem'> = localStorage): BenchForm {
+  try {
+    const stored = storage.getItem(FORM_KEY);
+    return parseFields(formFields, DEFAULT_BENCH_FORM, stored === null ? null : JSON.parse(stored));
+  } catch {
+    return DEFAULT_BENCH_FORM;
+  }
+}
+
+/** A browser that refuses storage keeps the form for the visit: not worth an error on the page. */
+export function saveBenchForm(form: BenchForm, storage: Pick<Storage, 'setItem'> = localStorage): void {
+  try {
+    storage.setItem(FORM_KEY, JSON.stringify(form));
+  } catch {
+    // Kept in the page until it is closed.
+  }
 }

@@ -11,20 +11,24 @@ import { etaSeconds, type ByteSample } from '../core/util/eta.ts';
 import { checkEngineSettings, loadEngine, type EngineSettings } from '../engines/load.ts';
 import type { LoadState } from './load-state.ts';
 import { blockedOrigin, engineUrls } from './page-policy.ts';
+import { saveLastModel } from './engine-form-store.ts';
 
 /** How engines are checked and loaded: the browser's, or a test's fakes. */
 export interface EngineLoader {
-  /** Throws what a load would fail at once on (a malformed URL, an invalid custom model). */
+  /** Throws what a load would fail at once on (a malformed URL, an invalid custom model, a 404, a web page). */
   check(settings: EngineSettings): Promise<void>;
   load(settings: EngineSettings, onProgress: (progress: LoadProgress) => void): Promise<LlmEngine>;
   /** A model host the page's Content-Security-Policy does not allow, so no load could reach it. */
   blockedHost(settings: EngineSettings): string | null;
+  /** Keeps the settings of the loaded model (null: none) for the page to load it again on return. */
+  remember(settings: EngineSettings | null): void;
 }
 
 export const browserEngineLoader: EngineLoader = {
   check: checkEngineSettings,
   load: loadEngine,
   blockedHost: (settings) => blockedOrigin(engineUrls(settings)),
+  remember: saveLastModel,
 };
 
 export class EngineController {
@@ -43,8 +47,17 @@ export class EngineController {
   ) {}
 
   async load(settings: EngineSettings): Promise<void> {
+    // A new attempt: what the last one said no longer holds.
     this.notice = null;
     this.blockedHost = null;
+    // Before the check, which fetches from the host: the page's policy would refuse that too.
+    this.blockedHost = this.loader.blockedHost(settings);
+    if (this.blockedHost) {
+      if (!this.current) this.state = { status: 'idle' };
+      return;
+    }
+    // With a model loaded, it stays usable (ready) while the new one is checked.
+    if (!this.current) this.state = { status: 'loading', progress: { text: 'checking the model' } };
     try {
       await this.loader.check(settings);
     } catch (error) {
@@ -52,16 +65,36 @@ export class EngineController {
       else this.state = { status: 'error', message: errorMessage(error) };
       return;
     }
-    // Checked before the loaded model is let go: the load could not reach the host anyway.
-    this.blockedHost = this.loader.blockedHost(settings);
-    if (this.blockedHost) return;
     this.beforeSwitch();
-    await this.open(settings);
+    const previous = this.current && this.settings && { settings: this.settings, label: this.current.label };
+    const failure = await this.open(settings);
+    if (failure && previous) await this.restore(previous, failure);
   }
 
-  /** Loads without touching runs: a recovery must let the failed run end with its own error. */
-  private async open(settings: EngineSettings): Promise<void> {
-    // Let go before the new one loads, so a failed load leaves none: two models may not fit in memory at once.
+  /** A load failed after the working model was let go: load that one again (from the browser's store, as a rule). */
+  private async restore(previous: { settings: EngineSettings; label: string }, failure: string): Promise<void> {
+    const again = await this.open(previous.settings);
+    this.notice = again ? `Not loaded: ${failure} ${previous.label} could not be loaded again either.` : `Not loaded: ${failure} ${previous.label} was loaded again.`;
+  }
+
+  /** Frees the model: the runs on it are cancelled, and the page does not load it by itself on return. */
+  async unload(): Promise<void> {
+    this.beforeSwitch();
+    const old = this.current;
+    this.current = null;
+    this.settings = null;
+    this.notice = null;
+    this.state = { status: 'idle' };
+    this.loader.remember(null);
+    await old?.unload().catch(() => undefined);
+  }
+
+  /**
+   * Loads without touching runs (a recovery must let the failed run end with its own error). Returns
+   * why the load failed, or null.
+   */
+  private async open(settings: EngineSettings): Promise<string | null> {
+    // Let go before the new one loads: two models may not fit in memory at once.
     const old = this.current;
     this.current = null;
     await old?.unload().catch(() => undefined);
@@ -75,8 +108,12 @@ export class EngineController {
       });
       this.current = engine;
       this.state = { status: 'ready', label: engine.label, fromCache: progress.fromCache() };
+      this.loader.remember(settings);
+      return null;
     } catch (error) {
+      this.settings = null;
       this.state = { status: 'error', message: errorMessage(error) };
+      return errorMessage(error);
     }
   }
 

@@ -7,8 +7,11 @@
 import { z } from 'zod';
 import { parseFields } from '../core/util/parse-fields.ts';
 import { DEFAULT_WLLAMA_MODEL_URL } from '../engines/defaults.ts';
+import type { EngineSettings } from '../engines/load.ts';
 
 const KEY = 'sdg.engine-form.v1';
+/** The settings of the model loaded last, which the page loads again on return when the browser stores it. */
+const LAST_MODEL_KEY = 'sdg.last-model.v1';
 
 export const ENGINE_KINDS = ['webllm', 'wllama', 'openai'] as const;
 
@@ -78,4 +81,38 @@ export function saveEngineForm(values: EngineFormValues): void {
 /** Every URL the choices name (all engines', not just the selected one's): the hosts the user configured. */
 export function configuredUrls(values: EngineFormValues): string[] {
   return [values.ggufUrl, values.customModelUrl, values.customLibUrl, values.weightsBaseUrl, values.baseUrl].filter((url) => url.trim() !== '');
+}
+
+const lastModel = z.union([
+  z.object({ kind: z.literal('wllama'), modelUrl: text }),
+  z.object({
+    kind: z.literal('webllm'),
+    model: text,
+    custom: z.object({ id: text, modelUrl: text, modelLibUrl: text }).optional(),
+    weightsBaseUrl: text.optional(),
+  }),
+]);
+
+/** The settings of a model the page may load by itself: never a server's. */
+export type LastModel = z.infer<typeof lastModel>;
+
+/** The model loaded last, or null: none, a server (its API key is never stored), or storage off. */
+export function readLastModel(): LastModel | null {
+  try {
+    const parsed = lastModel.safeParse(JSON.parse(localStorage.getItem(LAST_MODEL_KEY) ?? 'null'));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Remembers the loaded model; a server, or none (unloaded), forgets it. */
+export function saveLastModel(settings: EngineSettings | null): void {
+  const parsed = lastModel.safeParse(settings);
+  try {
+    if (parsed.success) localStorage.setItem(LAST_MODEL_KEY, JSON.stringify(parsed.data));
+    else localStorage.removeItem(LAST_MODEL_KEY);
+  } catch {
+    // Storage off: the page just does not load the model by itself next time.
+  }
 }

@@ -8,6 +8,7 @@ import { errorMessage } from '../core/util/error-message.ts';
 import { CATALOG_FILE, parseCatalog, type CatalogEntry } from '../core/index/index-catalog.ts';
 import type { RetrievalClient } from '../retrieval/retrieval-client.ts';
 import type { IndexInfo, OpenRequest } from '../retrieval/retrieval-protocol.ts';
+import { plural } from '../core/util/plural.ts';
 import { mb } from '../storage/quota.ts';
 import type { LoadState } from './load-state.ts';
 
@@ -81,7 +82,7 @@ export class IndexController {
     const load = ++this.loads;
     const current = () => load === this.loads;
     let settled = false;
-    this.state = { status: 'loading', progress: { text: `opening ${request.manifestUrl}` } };
+    this.state = { status: 'loading', progress: { text: `opening ${request.manifestUrl}`, fraction: 0 } };
     try {
       const client = await this.startClient();
       const info = await client.open(request.manifestUrl, (progress) => {
@@ -93,7 +94,7 @@ export class IndexController {
       if (!current()) return;
       this.info = info;
       this.retriever = client;
-      this.state = { status: 'ready', label: `${info.name} · ${info.passages} passages` };
+      this.state = { status: 'ready', label: `${info.name} · ${plural(info.passages, 'passage', 'passages')}` };
       this.keepOffline(client, info, current);
     } catch (error) {
       settled = true;

@@ -3,6 +3,7 @@
  * the time left, and a stop. The pages' states extend it.
  */
 import { errorMessage } from '../core/util/error-message.ts';
+import { timeLeft } from '../core/util/eta.ts';
 
 export type RunWork = (signal: AbortSignal, onTimeLeft: (seconds: number) => void) => Promise<void>;
 
@@ -12,6 +13,11 @@ export class PageRun {
   /** Seconds left in the run, from this session's pace; null before the first result. */
   etaSeconds = $state<number | null>(null);
   private controller: AbortController | null = null;
+
+  /** The time left in words, as the model download says it; null before the first result. */
+  get timeLeft(): string | null {
+    return this.etaSeconds === null ? null : timeLeft(this.etaSeconds);
+  }
 
   /** A run is under way (set before its first await, so a second click starts nothing). */
   protected get busy(): boolean {

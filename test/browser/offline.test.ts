@@ -1,12 +1,16 @@
 /**
- * Offline, in Debian's Chromium: the built app is loaded once online (the service worker takes control,
- * the index shards are cached, the tiny GGUF is downloaded and loaded once), then the server is stopped
- * and the context set offline, and the page is reloaded. The app must open, the index answer, the cached
- * model load and a question get a bounded run. Then the Storage panel lists what is kept, with sizes,
- * and deleting the index removes it.
+ * Offline, in Debian's Chromium, with the built app served by `vite preview` as `npm run preview` does:
+ * it gzips the GGUF and so sends no Content-Length, as most static hosts do. The app is loaded once
+ * online (the service worker takes control, the index shards are cached, the tiny GGUF is downloaded
+ * and loaded once); a reload loads the model by itself from the browser's store, fetching none of it;
+ * then the server is stopped and the context set offline, and the page is reloaded. The app must open,
+ * the index answer, the stored model load by itself and a question get a bounded run. Then the Storage
+ * panel lists what is kept, the model whole, with sizes, and deleting the index removes it.
  */
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { Page } from 'playwright-core';
+import { preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openIndexFolder } from '../../index-builder/open-folder.ts';
 import { BOUNDED_ENDS, cspViolations, demoQuestions, launchWatchedChromium, startAppFixture, type AppFixture, type WatchedChromium } from './app-fixture.ts';
@@ -15,14 +19,25 @@ import { SHARD_CACHE_NAME } from '../../src/retrieval/cache-storage.ts';
 let app: AppFixture;
 let browser: WatchedChromium;
 let page: Page;
+/** The built app with its index and the tiny model beside it, as a site would deploy them, under vite preview. */
+let site: PreviewServer;
+let siteUrl = '';
+let modelUrl = '';
 
 beforeAll(async () => {
   app = await startAppFixture({ questions: 5 });
+  cpSync(app.indexDir, join(app.appDir, 'index'), { recursive: true });
+  mkdirSync(join(app.appDir, 'gguf'));
+  cpSync(app.modelPath, join(app.appDir, 'gguf', basename(app.modelPath)));
+  site = await preview({ configFile: false, logLevel: 'warn', build: { outDir: app.appDir }, preview: { host: '127.0.0.1', port: 0 } });
+  siteUrl = site.resolvedUrls?.local[0] ?? '';
+  modelUrl = `${siteUrl}gguf/${basename(app.modelPath)}`;
   browser = await launchWatchedChromium();
 });
 
 afterAll(async () => {
   await browser?.close();
+  await site?.close();
   await app?.close();
 });
 
@@ -37,15 +52,25 @@ async function indexCacheEntries(): Promise<number> {
 }
 
 async function loadModel(): Promise<void> {
-  await page.fill('input[name=gguf-url]', app.modelUrl);
+  await page.fill('input[name=gguf-url]', modelUrl);
   await page.click('text=Load model');
-  await page.waitForSelector('[data-testid=engine-status][data-status=ready]', { timeout: 60_000 });
+  await engineReady();
 }
 
+const engineReady = () => page.waitForSelector('[data-testid=engine-status][data-status=ready]', { timeout: 60_000 });
+const ggufRequests = () => browser.requests.urls.filter((url) => url.endsWith('.gguf')).length;
+
 describe('the app offline, after one visit online', () => {
-  it('reloads with the network cut: opens, searches the cached index and runs the cached model', async () => {
+  it('the preview server compresses the GGUF, so it sends no Content-Length', async () => {
+    const response = await fetch(modelUrl, { headers: { 'accept-encoding': 'gzip' } });
+    expect(response.headers.get('content-encoding')).toBe('gzip');
+    expect(response.headers.get('content-length')).toBeNull();
+    await response.body?.cancel();
+  });
+
+  it('reloads with the network cut: opens, searches the cached index and runs the stored model, loaded by itself', async () => {
     page = await browser.context.newPage();
-    await page.goto(app.server.url);
+    await page.goto(siteUrl);
     // The service worker takes control of this first page (clientsClaim) once its precache is complete.
     await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 120_000 });
     await loadModel();
@@ -58,8 +83,15 @@ describe('the app offline, after one visit online', () => {
       { timeout: 60_000, polling: 250 },
     );
 
+    // Back on the page, the model used last loads by itself from the browser's store: no GGUF byte is fetched.
+    const fetched = ggufRequests();
+    await page.reload();
+    await engineReady();
+    expect(await page.textContent('[data-testid=engine-status]')).toContain('loaded from cache');
+    expect(ggufRequests()).toBe(fetched);
+
     await browser.context.setOffline(true);
-    await app.server.close();
+    await site.close();
     // The network really is gone: a file the service worker does not keep cannot be fetched.
     expect(await page.evaluate(() => fetch('./index/manifest.json?probe', { cache: 'no-store' }).then(() => 'reached', () => 'unreachable'))).toBe('unreachable');
 
@@ -67,7 +99,7 @@ describe('the app offline, after one visit online', () => {
     await page.waitForSelector('h1:has-text("Search, Don\'t Guess")');
     await page.waitForSelector('[data-testid=corpus-status]:is([data-status=ready], [data-status=error])', { timeout: 60_000 });
     expect(await page.textContent('[data-testid=corpus-status]')).toMatch(/^HotpotQA, 5 questions · \d+ passages$/);
-    await loadModel();
+    await engineReady();
     expect(await page.textContent('[data-testid=engine-status]')).toContain('tiny-qwen3.gguf');
 
     // Dense search: the random model's queries are nonsense to BM25, but the nearest vectors always come

@@ -95,6 +95,8 @@ describe('wllama engine in Chromium (tiny Qwen3 GGUF, CPU)', () => {
     const size = statSync(modelPath).size;
     const download = loaded.progress.filter((p) => p.loadedBytes !== undefined);
     expect(download.at(-1)).toMatchObject({ loadedBytes: size, totalBytes: size, fraction: 1 });
+    // The bytes travel as numbers, which the form shows once; the text does not repeat them.
+    expect(download.map((p) => p.text)).toEqual(download.map(() => 'downloading tiny-qwen3.gguf'));
     expect(loaded.progress.some((p) => p.text.startsWith('loading tiny-qwen3.gguf into memory'))).toBe(true);
     expect(loaded.progress.at(-1)).toEqual({ text: 'model ready', fraction: 1 });
   });
@@ -113,9 +115,21 @@ describe('wllama engine in Chromium (tiny Qwen3 GGUF, CPU)', () => {
   it('a missing, non-GGUF or truncated model file fails the load with a readable error', async () => {
     const load = (path: string) => call(page, 'load', { modelUrl: `${server.url}${path}`, device: 'cpu' });
     await expect(load('models/missing.gguf')).rejects.toThrow(/Could not download .*missing\.gguf.*404/);
-    await expect(load('bad/page.gguf')).rejects.toThrow(/page\.gguf is not a GGUF file \(it starts with "<!do"\)/);
+    await expect(load('bad/page.gguf')).rejects.toThrow('page.gguf: the server sent a web page, not a GGUF file (wrong URL?).');
     // wllama itself reports success here and the first generation would crash the wasm.
     await expect(load('bad/truncated.gguf')).rejects.toThrow(/could not load truncated\.gguf/);
+  });
+
+  it('the check before a load reads a file\'s first bytes only, and passes a stored model without the network', async () => {
+    const check = (path: string) => call(page, 'check', `${server.url}${path}`);
+    const before = requests.urls.length;
+    expect(await check('models/missing.gguf')).toMatch(/^Could not download .*missing\.gguf: HTTP 404\. Check the URL\.$/);
+    expect(await check('bad/page.gguf')).toBe('page.gguf: the server sent a web page, not a GGUF file (wrong URL?).');
+    expect(await check('bad/truncated.gguf')).toBeNull(); // a GGUF by its first bytes: only llama.cpp can tell more
+    expect(requests.urls.slice(before)).toHaveLength(3);
+    // The tiny model is stored since the first load: no request at all.
+    expect(await check(`models/${basename(modelPath)}`)).toBeNull();
+    expect(requests.urls).toHaveLength(before + 3);
   });
 
   it('a GBNF grammar forces a well-formed search action, and the deltas add up to the text', async () => {

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { runAgent, type AgentConfig, type AgentEvent } from '../../src/core/agent/agent.ts';
 import { adaptive, alwaysSearch, noSearch } from '../../src/core/agent/policy.ts';
+import type { LlmEngine } from '../../src/core/agent/engine.ts';
 import type { Retriever } from '../../src/core/agent/retriever.ts';
 import { parseTrace } from '../../src/core/agent/trace.ts';
 import { lexicalRetriever } from './helpers/lexical-retriever.ts';
@@ -122,6 +123,73 @@ describe('cancellation and deadlines', () => {
       if (e.type === 'search') controller.abort();
     }
     expect(events.at(-1)).toMatchObject({ type: 'end', reason: 'cancelled' });
+  });
+
+  it('keeps the tokens, model time and thoughts of a step cancelled mid-generation', async () => {
+    const controller = new AbortController();
+    const reply = '<think>the birthplace of Ada</think><search>Ada Lovelace born in</search>';
+    const engine = new ScriptedEngine([reply], undefined, { msPerPiece: 5 });
+    const events: AgentEvent[] = [];
+    let streamed = '';
+    for await (const e of runAgent('q?', { engine, retriever: corpus }, { policy: alwaysSearch, signal: controller.signal })) {
+      events.push(e);
+      if (e.type !== 'text') continue;
+      streamed += e.delta;
+      if (streamed.endsWith('</think>')) controller.abort();
+    }
+    const end = events.at(-1);
+    expect(end).toMatchObject({ type: 'end', reason: 'cancelled' });
+    if (end?.type !== 'end') return;
+    expect(streamed.length).toBeLessThan(reply.length - '</search>'.length);
+    expect(end.stats).toMatchObject({ promptTokens: 10, completionTokens: Math.ceil(streamed.length / 4), decodeMs: (streamed.length / 3) * 5 });
+    expect(events.filter((e) => e.type === 'thought').map((e) => e.text)).toEqual(['the birthplace of Ada']);
+    // The step shows in the latency strip like a finished one.
+    expect(events.filter((e) => e.type === 'stats')).toHaveLength(1);
+  });
+
+  it("takes an aborted engine's own usage and timings when it reports them", async () => {
+    const controller = new AbortController();
+    const engine: LlmEngine = {
+      label: 'reports on abort',
+      capabilities: { grammar: false, logprobs: false },
+      unload: async () => undefined,
+      generate: (request) =>
+        new Promise((resolve) => {
+          request.onText?.('<think>Ada was');
+          request.signal?.addEventListener('abort', () =>
+            resolve({ text: '<think>Ada was born', finishReason: 'abort', usage: { promptTokens: 42, completionTokens: 7 }, timings: { prefillMs: 30, decodeMs: 250 } }),
+          );
+        }),
+    };
+    const events: AgentEvent[] = [];
+    for await (const e of runAgent('q?', { engine, retriever: corpus }, { policy: alwaysSearch, signal: controller.signal })) {
+      events.push(e);
+      if (e.type === 'text') controller.abort();
+    }
+    expect(events.at(-1)).toMatchObject({ type: 'end', reason: 'cancelled', stats: { promptTokens: 42, completionTokens: 7, prefillMs: 30, decodeMs: 250 } });
+    expect(events.filter((e) => e.type === 'thought').map((e) => e.text)).toEqual(['Ada was born']);
+  });
+
+  it('ends a cancelled run whose engine never lets go, with what streamed and the time it took', async () => {
+    const controller = new AbortController();
+    let clock = 0;
+    const engine: LlmEngine = {
+      label: 'hangs',
+      capabilities: { grammar: false, logprobs: false },
+      unload: async () => undefined,
+      generate: (request) => {
+        request.onText?.('<think>Ada Lovelace</think>');
+        return new Promise(() => undefined);
+      },
+    };
+    const events: AgentEvent[] = [];
+    for await (const e of runAgent('q?', { engine, retriever: corpus, now: () => clock }, { policy: alwaysSearch, signal: controller.signal })) {
+      events.push(e);
+      if (e.type !== 'text') continue;
+      clock = 900;
+      controller.abort();
+    }
+    expect(events.at(-1)).toMatchObject({ type: 'end', reason: 'cancelled', stats: { completionTokens: Math.ceil('<think>Ada Lovelace</think>'.length / 4), decodeMs: 900 } });
   });
 
   it('ends with "timeout" when the deadline passes', async () => {

@@ -1,6 +1,6 @@
 /** The benchmark runner, its loaders, exports and the ASP trace filter, on hand-checked cases. */
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_FILTER, filterTraces, sftJsonl } from '../../src/core/eval/asp-filter.ts';
+import { DEFAULT_FILTER, filterTraces, sftFile, sftJsonl } from '../../src/core/eval/asp-filter.ts';
 import { QuestionFailedError, runQuestion, summarize, type QuestionResult } from '../../src/core/eval/benchmark.ts';
 import { parseDataset, type BenchQuestion } from '../../src/core/eval/datasets.ts';
 import { csvCell, resultsCsv, resultsJson, tracesJsonl } from '../../src/core/eval/export.ts';
@@ -165,6 +165,12 @@ describe('ASP trace filter', () => {
     const example = JSON.parse(lines[0] ?? '') as { messages: { role: string; content: string }[] };
     expect(example.messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user', 'assistant']);
     expect(example.messages[3]?.content).toMatch(/^<information>/);
+  });
+
+  it('gives no SFT file for a run in which no trace passed, so the page can say so', () => {
+    expect(sftFile(traces.slice(1))).toBeNull();
+    expect(sftFile([])).toBeNull();
+    expect(sftFile(traces)).toBe(sftJsonl(filterTraces(traces).kept));
   });
 });
 

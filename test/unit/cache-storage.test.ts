@@ -139,14 +139,18 @@ describe('fetchNetworkFirst (the index manifest)', () => {
     return cache;
   }
 
-  it('keeps the latest copy online and answers with it offline', async () => {
-    withCache();
+  it('keeps the latest copy, once asked to, and answers with it offline', async () => {
+    const cache = withCache();
     const online = (async () => new Response('{"name":"v2"}')) as unknown as typeof fetch;
-    expect(await (await fetchNetworkFirst(url, undefined, online)).text()).toBe('{"name":"v2"}');
+    const fetched = await fetchNetworkFirst(url, undefined, online);
+    expect(await fetched.response.text()).toBe('{"name":"v2"}');
+    // Not before its index opened: a manifest that opens nothing is not kept.
+    expect(cache.store.size).toBe(0);
+    await fetched.keep();
     const offline = (async () => {
       throw new TypeError('Failed to fetch');
     }) as unknown as typeof fetch;
-    expect(await (await fetchNetworkFirst(url, undefined, offline)).text()).toBe('{"name":"v2"}');
+    expect(await (await fetchNetworkFirst(url, undefined, offline)).response.text()).toBe('{"name":"v2"}');
   });
 
   it('fails offline when no copy was kept, and passes an HTTP error through', async () => {
@@ -156,7 +160,9 @@ describe('fetchNetworkFirst (the index manifest)', () => {
     }) as unknown as typeof fetch;
     await expect(fetchNetworkFirst(url, undefined, offline)).rejects.toThrow('Failed to fetch');
     const gone = (async () => new Response('not found', { status: 404 })) as unknown as typeof fetch;
-    expect((await fetchNetworkFirst(url, undefined, gone)).status).toBe(404);
+    const error = await fetchNetworkFirst(url, undefined, gone);
+    expect(error.response.status).toBe(404);
+    await error.keep();
     expect(cache.store.size).toBe(0);
   });
 });

@@ -185,6 +185,49 @@ describe('the retrieval service', () => {
     expect(titles(await service.search('apple', 'dense', 1, 1))).toEqual(['Apple']);
   });
 
+  it('reports one bar that only grows, over the manifest, the query embedder and the shards', async () => {
+    const loads = new Loads();
+    const service = serviceWith(loads, {
+      loadEmbedder: async (spec, request, onProgress) => {
+        onProgress({ text: 'tokenizer', fraction: 1 });
+        onProgress({ text: 'model', fraction: 0.5 });
+        return loads.load(spec, request, onProgress);
+      },
+    });
+    const seen: { text: string; fraction?: number }[] = [];
+    await service.open(folderRequest(orchards), (progress) => seen.push(progress));
+    const fractions = seen.map((p) => p.fraction ?? Number.NaN);
+    expect(fractions[0]).toBe(0);
+    expect(fractions.at(-1)).toBe(1);
+    expect(fractions.every((f, i) => i === 0 || f >= (fractions[i - 1] ?? 0))).toBe(true);
+    // The embedder's own restart (a new file at 50 %) did not pull the bar back.
+    const embedder = seen.filter((p) => p.text === 'tokenizer' || p.text === 'model').map((p) => p.fraction);
+    expect(embedder[0]).toBeGreaterThan(0);
+    expect(embedder[1]).toBe(embedder[0]);
+    expect(seen.some((p) => p.text.startsWith('index shard') && (p.fraction ?? 0) > (embedder[0] ?? 1))).toBe(true);
+  });
+
+  it('caches nothing, and keeps no manifest, for an index that fails to open', async () => {
+    const noVectors = join(root, 'no-vectors');
+    cpSync(orchards, noVectors, { recursive: true });
+    const vectors = readManifest(noVectors).vectors?.shards ?? [];
+    rmSync(join(noVectors, vectors.at(-1)?.path ?? 'missing'));
+    const cache = memoryCache();
+    await cache.put('https://example.test/earlier/dictionary.bin', new Uint8Array([1]));
+    const kept: string[] = [];
+    const service = serviceWith(new Loads(), {
+      openCache: async () => cache,
+      fetchManifest: async (url) => ({ ...(await folderDependencies().fetchManifest(url)), keep: async () => void kept.push(url) }),
+    });
+    await expect(service.open(folderRequest(noVectors), noProgress)).rejects.toThrow(/could not fetch index shard vectors-.*HTTP 404/);
+    // The dictionary and passage table it had fetched are gone again; what an earlier open cached stays.
+    expect(cache.size).toBe(1);
+    expect(kept).toEqual([]);
+    await service.open(folderRequest(orchards), noProgress);
+    expect(cache.size).toBeGreaterThan(1 + vectors.length);
+    expect(kept).toEqual([folderRequest(orchards).manifestUrl]);
+  });
+
   it('drops a query overtaken by a newer ticket, and one whose ticket is already old', async () => {
     const service = serviceWith();
     await service.open(folderRequest(orchards), noProgress);
@@ -234,7 +277,7 @@ describe('the retrieval service', () => {
     // Everything the query needed was already copied: nothing more from the network.
     expect(service.stats().fetched.network).toBe(copied);
 
-    const huge = serviceWith(new Loads(), { fetchManifest: async (url) => inflated(await folderDependencies().fetchManifest(url)) });
+    const huge = serviceWith(new Loads(), { fetchManifest: async (url) => ({ json: inflated((await folderDependencies().fetchManifest(url)).json) }) });
     await huge.open(folderRequest(orchards), noProgress);
     expect(await huge.prefetch(noProgress)).toBe(false);
     expect(huge.stats().fetched.network).toBe(0);

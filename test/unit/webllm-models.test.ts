@@ -1,6 +1,6 @@
 import { prebuiltAppConfig } from '@mlc-ai/web-llm';
 import { describe, expect, it } from 'vitest';
-import { QWEN3_MODELS, customModelRecord, prebuiltModel, selfHosted } from '../../src/engines/webllm-models.ts';
+import { QWEN3_MODELS, customModelRecord, modelConfigUrl, prebuiltModel, probeModelConfig, selfHosted } from '../../src/engines/webllm-models.ts';
 
 describe('WebLLM model catalogue', () => {
   it('picks q4f16 with shader-f16 and q4f32 without', () => {
@@ -35,5 +35,22 @@ describe('WebLLM model catalogue', () => {
     expect(hosted.model).toBe('http://127.0.0.1:8000/mlc/Qwen3-0.6B-q4f16_1-MLC/');
     expect(hosted.model_lib).toMatch(/^http:\/\/127\.0\.0\.1:8000\/mlc\/libs\/Qwen3-0\.6B-q4f16_1.*\.wasm$/);
     expect(() => selfHosted(record, 'file:///models')).toThrow(/must be an http\(s\) URL/);
+  });
+});
+
+describe("checking a WebLLM model's URL before a load", () => {
+  const answer = (status: number, body: string) => (async () => new Response(body, { status })) as typeof fetch;
+
+  it('reads the configuration where WebLLM does', () => {
+    expect(modelConfigUrl('https://huggingface.co/mlc-ai/Qwen3-0.6B-q4f16_1-MLC')).toBe('https://huggingface.co/mlc-ai/Qwen3-0.6B-q4f16_1-MLC/resolve/main/mlc-chat-config.json');
+    expect(modelConfigUrl('https://mirror.example.org/m/resolve/v2/')).toBe('https://mirror.example.org/m/resolve/v2/mlc-chat-config.json');
+  });
+
+  it('refuses a missing configuration, a web page and text that is not JSON, and passes JSON', async () => {
+    const model = 'https://mirror.example.org/m/resolve/main/';
+    await expect(probeModelConfig(model, answer(404, ''))).rejects.toThrow(/HTTP 404\. Check the URL\.$/);
+    await expect(probeModelConfig(model, answer(200, '<!doctype html><div id=app>'))).rejects.toThrow('the server sent a web page, not a model configuration (wrong URL?).');
+    await expect(probeModelConfig(model, answer(200, 'oops'))).rejects.toThrow(/is not a model configuration \(not JSON\)/);
+    await expect(probeModelConfig(model, answer(200, '{"model_type":"qwen3"}'))).resolves.toBeUndefined();
   });
 });

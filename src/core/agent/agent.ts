@@ -105,6 +105,9 @@ export type AgentEvent =
 
 const STOP = ['</search>', '</answer>'];
 
+/** How long an aborted engine call may take to hand back its partial result before the run ends without it. */
+const ABORT_GRACE_MS = 1000;
+
 export async function* runAgent(question: string, deps: AgentDeps, config: AgentConfig): AsyncGenerator<AgentEvent, void> {
   yield* new AgentRun(question, deps, { ...DEFAULT_AGENT_OPTIONS, ...config }).events();
 }
@@ -288,12 +291,46 @@ class AgentRun {
     turn: number,
     streamText = true,
   ): AsyncGenerator<AgentEvent, GenerateResult> {
-    const full: GenerateRequest = { thinking: this.options.thinking, ...request, temperature: this.options.temperature, signal: this.signal };
-    const result = yield* streamWhile<AgentEvent, GenerateResult>((emit) =>
-      untilAborted(this.deps.engine.generate(streamText ? { ...full, onText: (delta) => emit({ type: 'text', turn, delta }) } : full), this.signal),
-    );
+    const started = this.now();
+    let streamed = '';
+    const result = yield* streamWhile<AgentEvent, GenerateResult>((emit) => {
+      const onText = (delta: string): void => {
+        streamed += delta;
+        if (streamText) emit({ type: 'text', turn, delta });
+      };
+      const call = this.deps.engine.generate({ thinking: this.options.thinking, ...request, temperature: this.options.temperature, signal: this.signal, onText });
+      return untilAborted(call, this.signal).catch(async (error: unknown) => {
+        if (!this.signal.aborted) throw error;
+        // A cancel or a deadline: what the model wrote until then still cost tokens and time.
+        const partial = await this.partialResult(call, { request, streamed, started });
+        this.account(partial);
+        if (streamText) for (const text of readTurn(partial.text, 'abort').thoughts) emit({ type: 'thought', turn, text });
+        emit({ type: 'stats', stats: this.snapshot() });
+        throw error;
+      });
+    });
     this.account(result);
+    if (result.finishReason === 'abort') throw new DOMException('generation aborted', 'AbortError');
     return result;
+  }
+
+  /**
+   * The aborted call's own result (engines end an aborted generation with its usage and timings), or,
+   * from an engine that fails or does not let go in time, what streamed: its tokens as counted here and
+   * the call's wall time as decoding.
+   */
+  private async partialResult(call: Promise<GenerateResult>, seen: { request: Pick<GenerateRequest, 'messages'>; streamed: string; started: number }): Promise<GenerateResult> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), ABORT_GRACE_MS)));
+    const reported = await Promise.race([call.catch(() => null), late]).finally(() => clearTimeout(timer));
+    if (reported) return reported;
+    const counter = this.options.tokenCounter ?? estimateTokens;
+    return {
+      text: seen.streamed,
+      finishReason: 'abort',
+      usage: { promptTokens: seen.request.messages.reduce((sum, m) => sum + counter.count(m.content), 0), completionTokens: counter.count(seen.streamed) },
+      timings: { prefillMs: 0, decodeMs: this.now() - seen.started },
+    };
   }
 
   private account(result: GenerateResult): void {
@@ -301,7 +338,6 @@ class AgentRun {
     this.stats.completionTokens += result.usage.completionTokens;
     this.stats.prefillMs += result.timings.prefillMs;
     this.stats.decodeMs += result.timings.decodeMs;
-    if (result.finishReason === 'abort') throw new DOMException('generation aborted', 'AbortError');
   }
 
   private snapshot(): RunStats {

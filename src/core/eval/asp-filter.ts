@@ -52,3 +52,12 @@ function parametricPhrase(result: QuestionResult, phrases: readonly string[]): s
 export function sftJsonl(kept: readonly QuestionResult[]): string {
   return kept.map((r) => JSON.stringify({ id: r.id, messages: r.transcript })).join('\n') + (kept.length ? '\n' : '');
 }
+
+/** What the page says instead of writing an SFT file of no lines. */
+export const NO_SFT_TRACES = 'No trace passed the ASP filter: nothing to export';
+
+/** The run's SFT file, or null when no trace passed the filter (an empty file helps nobody). */
+export function sftFile(results: readonly QuestionResult[], options: FilterOptions = DEFAULT_FILTER): string | null {
+  const { kept } = filterTraces(results, options);
+  return kept.length ? sftJsonl(kept) : null;
+}

@@ -18,3 +18,8 @@ export function formatSeconds(seconds: number): string {
   const minutes = Math.floor(seconds / 60);
   return minutes < 60 ? `${minutes} min ${Math.ceil(seconds % 60)} s` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
+
+/** Time left as every progress line in the app says it: "about 2 min 10 s left". */
+export function timeLeft(seconds: number): string {
+  return `about ${formatSeconds(seconds)} left`;
+}

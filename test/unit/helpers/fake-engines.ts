@@ -32,6 +32,8 @@ export class FakeLoader implements EngineLoader {
   /** Labels the check refuses, with why. */
   readonly invalid = new Map<string, string>();
   readonly blocked = new Map<string, string>();
+  /** What the loader was last asked to remember (undefined: never asked). */
+  remembered: EngineSettings | null | undefined = undefined;
 
   async check(settings: EngineSettings): Promise<void> {
     const why = this.invalid.get(label(settings));
@@ -46,6 +48,10 @@ export class FakeLoader implements EngineLoader {
 
   blockedHost(settings: EngineSettings): string | null {
     return this.blocked.get(label(settings)) ?? null;
+  }
+
+  remember(settings: EngineSettings | null): void {
+    this.remembered = settings;
   }
 
   /** Resolves the latest load with a new engine and returns it. */

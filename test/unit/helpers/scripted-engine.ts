@@ -4,13 +4,18 @@
  */
 import type { EngineCapabilities, GenerateRequest, GenerateResult, LlmEngine } from '../../../src/core/agent/engine.ts';
 
-/** A script takes no model time. */
+/** An unpaced script takes no model time. */
 const NO_TIME = { prefillMs: 0, decodeMs: 0 };
 
 export type Reply = string | ((request: GenerateRequest) => string);
 
 /** Roughly four characters a token, as for English BPE text. */
 const CHARS_PER_TOKEN = 4;
+
+export interface ScriptedPace {
+  /** Real time each streamed piece takes, and the decoding time the engine reports for it. */
+  msPerPiece: number;
+}
 
 export class ScriptedEngine implements LlmEngine {
   readonly label = 'scripted';
@@ -20,6 +25,7 @@ export class ScriptedEngine implements LlmEngine {
   constructor(
     private readonly replies: Reply[],
     readonly capabilities: EngineCapabilities = { grammar: false, logprobs: false },
+    private readonly pace?: ScriptedPace,
   ) {}
 
   async generate(request: GenerateRequest): Promise<GenerateResult> {
@@ -36,12 +42,18 @@ export class ScriptedEngine implements LlmEngine {
       text = text.slice(0, request.maxTokens * CHARS_PER_TOKEN);
       finishReason = 'length';
     }
-    for (let i = 0; i < text.length; i += 3) {
-      request.signal?.throwIfAborted();
-      request.onText?.(text.slice(i, i + 3));
-      await Promise.resolve();
+    for (let sent = 0; sent < text.length; sent += 3) {
+      // Like a real engine, an aborted generation ends with what it wrote so far.
+      if (request.signal?.aborted) return this.result(text.slice(0, sent), 'abort', sent / 3);
+      request.onText?.(text.slice(sent, sent + 3));
+      await (this.pace ? new Promise((resolve) => setTimeout(resolve, this.pace?.msPerPiece)) : Promise.resolve());
     }
-    return { text, finishReason, usage: { promptTokens: 10, completionTokens: Math.ceil(text.length / CHARS_PER_TOKEN) }, timings: NO_TIME };
+    return this.result(text, finishReason, Math.ceil(text.length / 3));
+  }
+
+  private result(text: string, finishReason: GenerateResult['finishReason'], pieces: number): GenerateResult {
+    const timings = this.pace ? { prefillMs: 0, decodeMs: pieces * this.pace.msPerPiece } : NO_TIME;
+    return { text, finishReason, usage: { promptTokens: 10, completionTokens: Math.ceil(text.length / CHARS_PER_TOKEN) }, timings };
   }
 
   async unload(): Promise<void> {}
