@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import type { Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cspViolations, launchWatchedChromium, startAppFixture, type AppFixture, type WatchedChromium } from './app-fixture.ts';
+import { cspViolations, launchWatchedChromium, openPanel, startAppFixture, waitForStatus, type AppFixture, type WatchedChromium } from './app-fixture.ts';
 
 const NEW_HOST = 'https://models.example.org';
 
@@ -47,7 +47,7 @@ describe('the connect policy narrows to the configured model hosts', () => {
     await page.route('https://elsewhere.example.net/**', (route) => fulfil(route, 'leaked'));
     await page.route(`${NEW_HOST}/**`, (route) => fulfil(route, readFileSync(app.modelPath)));
     await page.goto(app.server.url);
-    await page.waitForSelector('[data-testid=corpus-status][data-status=ready]');
+    await waitForStatus(page, 'index', 'ready');
 
     const [outer = '', narrowed = ''] = await policies(page);
     expect(outer).toContain('connect-src');
@@ -66,6 +66,7 @@ describe('the connect policy narrows to the configured model hosts', () => {
 
     // A model on a host the policy does not name: nothing is fetched, the page offers to allow it.
     const modelUrl = `${NEW_HOST}/qwen/tiny-qwen3.gguf`;
+    await openPanel(page, 'model');
     await page.selectOption('select[name=engine]', 'wllama');
     await page.fill('input[name=gguf-url]', modelUrl);
     await page.click('text=Load model');
@@ -79,7 +80,7 @@ describe('the connect policy narrows to the configured model hosts', () => {
     expect((await policies(page))[1]?.split(' ')).toContain(NEW_HOST);
     expect(await page.inputValue('input[name=gguf-url]')).toBe(modelUrl);
     expect(await page.inputValue('select[name=engine]')).toBe('wllama');
-    await page.waitForSelector('[data-testid=engine-status][data-status=ready]', { timeout: 60_000 });
+    await waitForStatus(page, 'engine', 'ready');
     expect(await page.textContent('[data-testid=engine-status]')).toMatch(/^Ready: wllama · tiny-qwen3\.gguf · CPU/);
     expect(await page.locator('[data-testid=host-notice]').count()).toBe(0);
     expect(browser.requests.urls.some((url) => url.startsWith(`${NEW_HOST}/qwen/`))).toBe(true);

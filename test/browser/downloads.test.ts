@@ -6,7 +6,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type LaunchedChromium } from './chromium.ts';
-import { startAppFixture, type AppFixture } from './app-fixture.ts';
+import { openPanel, startAppFixture, waitForStatus, type AppFixture } from './app-fixture.ts';
 
 let app: AppFixture;
 let browser: LaunchedChromium;
@@ -29,14 +29,16 @@ describe('an interrupted model download', () => {
   it('fails readably, keeps nothing broken, and the next load downloads the model whole', async () => {
     page = await browser.context.newPage();
     await page.goto(app.server.url);
-    await page.waitForSelector('[data-testid=corpus-status][data-status=ready]');
+    await waitForStatus(page, 'index', 'ready');
+    await openPanel(page, 'model');
     await page.fill('input[name=gguf-url]', app.modelUrl);
     await page.click('text=Load model');
-    await page.waitForSelector('[data-testid=engine-status][data-status=error]', { timeout: 60_000 });
+    await waitForStatus(page, 'engine', 'error');
     expect(await page.textContent('[data-testid=engine-status]')).toMatch(/The download of tiny-qwen3\.gguf was interrupted( after [\d.]+ of [\d.]+ MB)? \(.+\)\. Press Load model to download it again\./);
 
+    // The failed load left its panel open, with the reason in it.
     await page.click('text=Load model');
-    await page.waitForSelector('[data-testid=engine-status][data-status=ready]', { timeout: 60_000 });
+    await waitForStatus(page, 'engine', 'ready');
     // Downloaded again, not read from a half-written cache entry.
     expect(await page.textContent('[data-testid=engine-status]')).not.toContain('loaded from cache');
     // Two checks of the first bytes, and two downloads.
@@ -48,6 +50,7 @@ describe('an interrupted model download', () => {
 
   it('a wrong model URL leaves the loaded model in use, and Unload frees it', async () => {
     const missing = `${app.server.url}gguf/missing.gguf`;
+    await openPanel(page, 'model');
     await page.fill('input[name=gguf-url]', missing);
     await page.click('text=Load model');
     await page.waitForSelector('[data-testid=engine-notice]');

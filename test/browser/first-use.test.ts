@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifest } from '../../index-builder/manifest-file.ts';
-import { launchWatchedChromium, loadTinyModel, startAppFixture, type AppFixture, type WatchedChromium } from './app-fixture.ts';
+import { launchWatchedChromium, loadTinyModel, openPanel, startAppFixture, waitForStatus, type AppFixture, type WatchedChromium } from './app-fixture.ts';
 
 const QUESTIONS = 2;
 
@@ -36,19 +36,15 @@ afterAll(async () => {
   for (const dir of [htmlDir, brokenDir]) if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** The index form may sit behind a header chip: open it when the input is hidden. */
 async function loadIndex(page: Page, url: string): Promise<void> {
-  const input = page.locator('input[name=index]');
-  if (!(await input.isVisible())) await page.click('[data-testid=index-chip]');
-  await input.fill(url);
+  await openPanel(page, 'index');
+  await page.fill('input[name=index]', url);
   await page.click('button:text-is("Load index")');
 }
 
-/** Opens the Storage panel (behind a header chip where there is one) and waits until it has read. */
+/** Opens the Storage panel and waits until it has read what is stored. */
 async function openStorage(page: Page): Promise<void> {
-  const panel = page.locator('details[aria-label=Storage]');
-  if (!(await panel.isVisible())) await page.click('[data-testid=storage-chip]');
-  if (!(await panel.evaluate((details) => (details as HTMLDetailsElement).open))) await panel.locator('summary').click();
+  await openPanel(page, 'storage');
   await page.waitForSelector('[data-testid=storage-entries][data-status=ready]');
 }
 
@@ -56,7 +52,7 @@ describe('an index that fails to open', () => {
   it('leaves no entry in Storage, and the index that was open stays listed', async () => {
     const page = await browser.context.newPage();
     await page.goto(app.server.url);
-    await page.waitForSelector('[data-testid=corpus-status][data-status=ready]');
+    await waitForStatus(page, 'index', 'ready');
     for (const url of ['./nope/manifest.json', './broken/manifest.json']) {
       await loadIndex(page, url);
       await page.waitForSelector(`[data-testid=index-notice]:has-text("Could not open ${url}")`);
