@@ -85,6 +85,8 @@ export type Panel = 'model' | 'index' | 'settings' | 'storage';
 
 /** Opens a setup panel (a click on its header chip) unless it is open already. */
 export async function openPanel(page: Page, panel: Panel): Promise<void> {
+  // Until then the page may open the model panel itself, and a click would close it again.
+  await startedUp(page);
   if (await page.isVisible(`#panel-${panel}`)) return;
   const chip = { model: 'engine-chip', index: 'index-chip', settings: 'settings-chip', storage: 'storage-chip' }[panel];
   await page.click(`[data-testid=${chip}]`);
@@ -96,8 +98,23 @@ export async function waitForStatus(page: Page, what: 'engine' | 'index', status
   await page.waitForSelector(`[data-testid=${what}-chip][data-status=${status}]`, { timeout });
 }
 
-/** Loads the tiny model on wllama (CPU) and waits until the model and the demo index are ready. */
+/** Waits until the page knows whether the model used last loads by itself (it does when it is stored). */
+export async function startedUp(page: Page): Promise<void> {
+  await page.waitForSelector('[data-testid=chips][data-startup=done]', { state: 'attached' });
+}
+
+/**
+ * Loads the tiny model on wllama (CPU), unless the page loads it by itself (a profile that stores it),
+ * and waits until the model and the demo index are ready.
+ */
 export async function loadTinyModel(page: Page, fixture: Pick<AppFixture, 'modelUrl'>): Promise<void> {
+  await startedUp(page);
+  const chip = page.locator('[data-testid=engine-chip]');
+  if ((await chip.getAttribute('data-status')) === 'loading') await waitForStatus(page, 'engine', 'ready');
+  if ((await chip.getAttribute('data-status')) === 'ready' && (await page.textContent('[data-testid=engine-status]'))?.includes(basename(fixture.modelUrl))) {
+    await waitForStatus(page, 'index', 'ready');
+    return;
+  }
   await openPanel(page, 'model');
   await page.selectOption('select[name=engine]', 'wllama');
   await page.fill('input[name=gguf-url]', fixture.modelUrl);

@@ -50,8 +50,7 @@ async function openReadyApp(): Promise<Page> {
 
 async function loadModelAndIndex(page: Page): Promise<void> {
   // Launched without --enable-unsafe-webgpu: the page must see there is no usable GPU and say so.
-  await openPanel(page, 'model');
-  await page.waitForSelector('[data-testid=gpu-reason]:has-text("CPU engine")');
+  await page.waitForSelector('[data-testid=gpu-reason]:has-text("CPU engine")', { state: 'attached' });
   expect(await page.inputValue('select[name=engine]')).toBe('wllama');
   await loadTinyModel(page, app);
   await openPanel(page, 'index');
@@ -356,6 +355,11 @@ describe('the app answers a question with the real engine (tiny model, CPU)', ()
     await page.click('button:text("Cancel")');
     await page.waitForSelector('[data-kind=end][data-reason=cancelled]', { timeout: 10_000 });
     expect(await page.isDisabled('button:text("Cancel")')).toBe(true);
+    // The model had written text when the cancel came: the run keeps its step, its tokens and their time.
+    const stats = (await page.textContent('[data-testid=stats]')) ?? '';
+    expect(stats).toMatch(/ [1-9]\d* generated tokens/);
+    expect(stats).not.toMatch(/model 0 ms/);
+    expect(await page.locator('[data-testid=step-costs] tbody tr').count()).toBeGreaterThanOrEqual(1);
     await page.close();
   });
 

@@ -8,7 +8,7 @@
 import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPanel, startAppFixture, waitForStatus, type AppFixture } from './app-fixture.ts';
+import { openPanel, startAppFixture, startedUp, waitForStatus, type AppFixture } from './app-fixture.ts';
 import { launchChromium, type LaunchedChromium } from './chromium.ts';
 import { hasSearched, startScriptedOpenAi, type ScriptedServer } from '../tools/scripted-openai.ts';
 
@@ -85,6 +85,8 @@ describe('the look of every page', () => {
         const page = await browser.context.newPage();
         await page.goto(app.server.url);
         await waitForStatus(page, 'index', 'ready');
+        await startedUp(page);
+        expect(await page.isVisible('#panel-model')).toBe(true);
         await checkView(page, 'first visit (model panel)', problems);
         await loadScriptedModel(page);
 

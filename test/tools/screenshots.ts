@@ -8,7 +8,7 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
-import { openPanel, startAppFixture } from '../browser/app-fixture.ts';
+import { openPanel, startAppFixture, startedUp } from '../browser/app-fixture.ts';
 import { launchChromium } from '../browser/chromium.ts';
 import { hotpotQuestions } from '../shared-data.ts';
 import { startScriptedOpenAi, type ChatMessage } from './scripted-openai.ts';
@@ -54,6 +54,7 @@ async function capture(scheme: (typeof SCHEMES)[number], appUrl: string, baseUrl
     await page.setViewportSize({ width: 1400, height: 900 });
     await page.goto(appUrl);
     await page.waitForSelector('[data-testid=index-chip][data-status=ready]');
+    await startedUp(page);
     await save(page, 'first-visit');
     await page.selectOption('select[name=engine]', 'openai');
     await page.fill('input[name=base-url]', baseUrl);
