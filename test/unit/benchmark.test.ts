@@ -1,16 +1,17 @@
 /** The benchmark runner, its loaders, exports and the ASP trace filter, on hand-checked cases. */
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_FILTER, filterTraces, sftFile, sftJsonl } from '../../src/core/eval/asp-filter.ts';
+import { DEFAULT_FILTER, filterSummary, filterTraces, sftFile, sftJsonl } from '../../src/core/eval/asp-filter.ts';
 import { QuestionFailedError, runQuestion, summarize, type QuestionResult } from '../../src/core/eval/benchmark.ts';
 import { parseDataset, type BenchQuestion } from '../../src/core/eval/datasets.ts';
 import { csvCell, resultsCsv, resultsJson, tracesJsonl } from '../../src/core/eval/export.ts';
 import { noisyRetriever } from '../../src/core/agent/noise.ts';
 import { alwaysSearch } from '../../src/core/agent/policy.ts';
-import { SEARCH_AGENT_PROMPT } from '../../src/core/agent/prompts.ts';
+import { ASP_TEACHER_PROMPT, NUDGES, SEARCH_AGENT_PROMPT } from '../../src/core/agent/prompts.ts';
 import { mean, percentile } from '../../src/core/eval/stats.ts';
 import { hotpotQuestions } from '../shared-data.ts';
 import { lexicalRetriever } from './helpers/lexical-retriever.ts';
 import { ScriptedEngine, type Reply } from './helpers/scripted-engine.ts';
+import { sftRowProblems } from './helpers/sft-schema.ts';
 
 const corpus = await lexicalRetriever([
   { id: 'a', title: 'Ada Lovelace', text: 'Ada Lovelace was born in London in 1815.' },
@@ -139,6 +140,18 @@ describe('ASP trace filter', () => {
     crafted('ungrounded', { grounded: false }),
     crafted('memory', { said: '<think>I recall she was born in London.</think><answer>London</answer>' }),
     crafted('unanswered', { prediction: null, f1: 0, em: 0, end: 'max-turns' }),
+    // It guessed first; the agent refused the guess and it searched, but the guess is still a turn of its own.
+    crafted('guessed first', {
+      transcript: [
+        { role: 'system', content: SEARCH_AGENT_PROMPT },
+        { role: 'user', content: 'Where was Ada Lovelace born?' },
+        { role: 'assistant', content: '<think>Easy.</think><answer>London</answer>' },
+        { role: 'user', content: NUDGES.searchFirst },
+        { role: 'assistant', content: '<search>Ada Lovelace</search>' },
+        { role: 'user', content: '<information>Ada Lovelace was born in London.</information>' },
+        { role: 'assistant', content: '<answer>London</answer>' },
+      ],
+    }),
   ];
 
   it('keeps only right, grounded, memory-free traces, and says why each other one was dropped', () => {
@@ -149,8 +162,11 @@ describe('ASP trace filter', () => {
       { id: 'ungrounded', reasons: ['no search before the answer'] },
       { id: 'memory', reasons: ['parametric phrase'], phrase: 'i recall' },
       { id: 'unanswered', reasons: ['not answered', 'low F1'] },
+      { id: 'guessed first', reasons: ['no search before the answer'] },
     ]);
-    expect(report.counts).toEqual({ 'not answered': 1, 'low F1': 2, 'no search before the answer': 1, 'parametric phrase': 1 });
+    expect(report.counts).toEqual({ 'not answered': 1, 'low F1': 2, 'no search before the answer': 2, 'parametric phrase': 1 });
+    expect(filterSummary(report)).toBe('kept 1 of 6 traces; dropped 5: 1 not answered, 2 low F1 (String-F1 below 0.65), 2 no search before the answer, 1 parametric phrase');
+    expect(filterSummary(filterTraces(traces.slice(0, 1)))).toBe('kept 1 of 1 trace');
   });
 
   it('honours a configured phrase list and F1 threshold', () => {
@@ -159,12 +175,31 @@ describe('ASP trace filter', () => {
     expect(DEFAULT_FILTER.minF1).toBe(0.65);
   });
 
-  it('exports kept traces as chat-format JSONL, the conversation as the model saw it', () => {
+  it('exports kept traces as chat rows whose <information> turns are tool turns, which trainers leave out of the loss', () => {
     const lines = sftJsonl(filterTraces(traces).kept).trim().split('\n');
     expect(lines).toHaveLength(1);
-    const example = JSON.parse(lines[0] ?? '') as { messages: { role: string; content: string }[] };
-    expect(example.messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user', 'assistant']);
-    expect(example.messages[3]?.content).toMatch(/^<information>/);
+    const example = JSON.parse(lines[0] ?? '') as { id: string; messages: { role: string; content: string }[] };
+    expect(example.id).toBe('kept');
+    expect(example.messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'tool', 'assistant']);
+    expect(example.messages[3]?.content).toBe('<information>I remember: Ada Lovelace was born in London.</information>');
+    expect(sftRowProblems(example)).toEqual([]);
+  });
+
+  it("gives a teacher's kept trace the app's prompt, the one the small model will be trained for", () => {
+    const taught = crafted('taught', {});
+    taught.transcript[0] = { role: 'system', content: ASP_TEACHER_PROMPT };
+    const [line] = sftJsonl([taught]).trim().split('\n');
+    const row = JSON.parse(line ?? '') as { messages: { role: string; content: string }[] };
+    expect(row.messages[0]).toEqual({ role: 'system', content: SEARCH_AGENT_PROMPT });
+    expect(row.messages.slice(1).map((m) => m.content)).toEqual(taught.transcript.slice(1).map((m) => m.content));
+  });
+
+  it('the schema check catches rows a trainer would skip or mislearn', () => {
+    const good = JSON.parse(sftJsonl([crafted('kept', {})])) as { messages: { role: string; content: string }[] };
+    expect(sftRowProblems({ messages: good.messages.slice(0, -1) })).toContain('the last turn is not the assistant’s');
+    expect(sftRowProblems({ messages: good.messages.map((m) => (m.role === 'tool' ? { ...m, role: 'user' } : m)) })).toEqual([]);
+    expect(sftRowProblems({ messages: [good.messages[0], good.messages[1], good.messages[1], good.messages[2]] })).toContain('turn 2 is user, LLaMA-Factory expects assistant');
+    expect(sftRowProblems({ rows: [] })).toEqual(['messages is not a list of {role, content}']);
   });
 
   it('gives no SFT file for a run in which no trace passed, so the page can say so', () => {

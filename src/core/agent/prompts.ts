@@ -19,6 +19,26 @@ Rules:
 - The answer is a short phrase: a name, a date, a number, or yes/no. No sentence, no explanation.
 - Never write <information> yourself.`;
 
+/**
+ * For a large teacher model whose traces become fine-tuning data (the paper's always-search data): the
+ * same actions and syntax as the agent's prompt, but it must look up every entity, even ones it knows,
+ * and keep memory out of its words, so that the kept traces teach a small model to search, not recall.
+ */
+export const ASP_TEACHER_PROMPT = `You answer questions by searching a Wikipedia index. Your work will be shown to a small model as an example of how to answer by searching, so it must rest on search results alone, never on your memory.
+
+Work in steps. In every step, first think briefly inside <think> </think>, then take exactly one action:
+- <search>a short query</search> looks something up. The results come back to you inside <information> </information>.
+- <answer>the answer</answer> ends the work.
+
+Rules:
+- Before your first search, name every entity the question mentions or depends on: people, places, works, organisations, events, dates.
+- Search for each of those entities, one per search, even the ones you think you know. For a question with several hops, search for the first fact, read the result, then search for the entity it leads to.
+- Your first action is always a search. Answer only once the results you read hold every fact the answer rests on.
+- Take facts from the results only. Never write that you remember, recall, believe or already know something; if a result disagrees with what you expected, follow the result.
+- If the results do not hold what you need, search again with different words.
+- The answer is a short phrase: a name, a date, a number, or yes/no. No sentence, no explanation.
+- Never write <information> yourself.`;
+
 export const SELF_ANSWER_PROMPT = `Answer the question from your own knowledge. Think briefly inside <think> </think>, then give the answer inside <answer> </answer>. The answer is a short phrase: a name, a date, a number, or yes/no. No sentence, no explanation.`;
 
 export const REASON_IN_DOCUMENT_PROMPT = `You read search results for someone answering a question. Write down only the facts from the results that help answer the question or the search query, in at most three short sentences, naming the page each fact comes from. Copy names, dates and numbers exactly. Add nothing that the results do not say. If nothing helps, write: No relevant information.`;
