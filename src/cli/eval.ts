@@ -3,11 +3,13 @@
  * llama-server, Ollama, vLLM), over an index built by the index builder. Results are appended to
  * `<out>/results.jsonl` as each question finishes, so Ctrl-C pauses and the same command resumes;
  * at the end come results.csv / results.json, traces.jsonl and the ASP-filtered sft.jsonl.
+ * `--teacher` runs a large model with the teacher prompt (search for every entity, nothing from memory)
+ * to collect fine-tuning traces; the rows it keeps carry the app's own prompt, which the student gets.
  *
  *   npm run eval -- --dataset ../shared/data/hotpotqa_dev_distractor_400.jsonl --limit 50 \
  *     --base-url http://127.0.0.1:8080/v1 --model qwen3-1.7b [--policy always-search|no-search] \
  *     [--retrieval lexical|dense|hybrid] [--noise 0.1] [--noise-kind fail|distract] [--index public/index] \
- *     [--out .cache/eval/run]
+ *     [--out .cache/eval/run] [--teacher]
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -15,11 +17,12 @@ import { parseArgs } from 'node:util';
 import { folderDependencies, folderRequest } from '../../index-builder/open-folder.ts';
 import { loadQueryEmbedder } from '../../index-builder/embedders.ts';
 import { terminalProgress } from '../../index-builder/progress.ts';
-import { DEFAULT_FILTER, filterTraces, sftJsonl } from '../core/eval/asp-filter.ts';
+import { DEFAULT_FILTER, filterSummary, filterTraces, sftJsonl } from '../core/eval/asp-filter.ts';
 import { runQuestion, summarize, type QuestionResult } from '../core/eval/benchmark.ts';
 import { parseDataset } from '../core/eval/datasets.ts';
 import { abortOnCtrlC, runCommand } from './command.ts';
 import { NOISE_KINDS } from '../core/agent/noise.ts';
+import { ASP_TEACHER_PROMPT } from '../core/agent/prompts.ts';
 import { FIXED_POLICY_NAMES, policyByName } from '../core/agent/policy.ts';
 import { runResumable } from '../core/eval/resumable-run.ts';
 import { agentConfig, DEFAULT_RUN_SETTINGS, runRetriever, type RunSettings } from '../core/agent/run-settings.ts';
@@ -44,11 +47,12 @@ const OPTIONS = {
   'max-turns': { type: 'string', default: '6' },
   'model-dir': { type: 'string' },
   out: { type: 'string' },
+  teacher: { type: 'boolean', default: false },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
 
-const USAGE = 'usage: npm run eval -- --dataset <file.jsonl> --base-url <http://host:port/v1> --model <name> [--limit N] [--policy always-search|no-search] [--retrieval lexical|dense|hybrid] [--noise 0.1] [--noise-kind fail|distract] [--index public/index] [--out dir]';
+const USAGE = 'usage: npm run eval -- --dataset <file.jsonl> --base-url <http://host:port/v1> --model <name> [--limit N] [--policy always-search|no-search] [--retrieval lexical|dense|hybrid] [--noise 0.1] [--noise-kind fail|distract] [--index public/index] [--out dir] [--teacher]';
 
 function number(values: Values, flag: 'limit' | 'noise' | 'top-k' | 'max-turns', min: number, max: number): number | undefined {
   const raw = values[flag];
@@ -77,7 +81,15 @@ function settingsOf(values: Values) {
     noiseKind: oneOf(values['noise-kind'], NOISE_KINDS, 'noise-kind'),
     topK: number(values, 'top-k', 1, 20) ?? 3,
     maxTurns: number(values, 'max-turns', 1, 20) ?? 6,
+    // Only a teacher run names its prompt, so the settings of runs made before the flag still match.
+    ...(values.teacher && { prompt: teacherPolicy(values.policy) }),
   };
+}
+
+/** A teacher's traces are the always-search data: a run that may not search has nothing to teach. */
+function teacherPolicy(policy: string): 'asp-teacher' {
+  if (policy !== 'always-search') throw new Error(`--teacher runs the always-search policy only, got --policy ${policy}`);
+  return 'asp-teacher';
 }
 type Settings = ReturnType<typeof settingsOf>;
 
@@ -142,7 +154,7 @@ async function main(): Promise<void> {
   try {
     const run = runSettingsOf(settings);
     const deps = { engine, retriever: runRetriever(retriever, run) };
-    const config = agentConfig(run, policyByName(settings.policy));
+    const config = { ...agentConfig(run, policyByName(settings.policy)), ...(settings.prompt && { searchPrompt: ASP_TEACHER_PROMPT }) };
     await runResumable({
       questions: selected,
       done: results,
@@ -170,6 +182,7 @@ function report(out: string, settings: Settings, results: QuestionResult[]): voi
   writeFileSync(join(out, 'results.json'), resultsJson(summary, results, settings));
   writeFileSync(join(out, 'traces.jsonl'), tracesJsonl(results));
   writeFileSync(join(out, 'sft.jsonl'), sftJsonl(filter.kept));
+  writeFileSync(join(out, 'asp-filter.json'), JSON.stringify({ minF1: DEFAULT_FILTER.minF1, phrases: DEFAULT_FILTER.phrases, counts: filter.counts, kept: filter.kept.map((r) => r.id), dropped: filter.dropped }, null, 1));
   const pct = (x: number) => (100 * x).toFixed(1);
   console.table({
     [`${settings.model} · ${settings.policy} · ${settings.retrieval}`]: {
@@ -185,8 +198,8 @@ function report(out: string, settings: Settings, results: QuestionResult[]): voi
   });
   const b = summary.breakdownMs;
   console.log(`time per question: retrieval ${Math.round(b.retrieval)} ms, prefill ${Math.round(b.prefill)} ms, decode ${Math.round(b.decode)} ms`);
-  console.log(`ASP filter: kept ${filter.kept.length} of ${results.length} traces (${Object.entries(filter.counts).map(([reason, n]) => `${n} ${reason}`).join(', ')})`);
-  console.log(`written to ${out}: results.csv, results.json, traces.jsonl, sft.jsonl`);
+  console.log(`ASP filter: ${filterSummary(filter)}`);
+  console.log(`written to ${out}: results.csv, results.json, traces.jsonl, sft.jsonl (the kept traces), asp-filter.json (why each other one was dropped)`);
 }
 
 runCommand('eval', main);

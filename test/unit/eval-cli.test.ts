@@ -12,6 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hotpotQuestions } from '../shared-data.ts';
 import { buildSmallIndex } from '../tools/small-index.ts';
 import { hasSearched, startScriptedOpenAi, type ScriptedServer } from '../tools/scripted-openai.ts';
+import { ASP_TEACHER_PROMPT, SEARCH_AGENT_PROMPT } from '../../src/core/agent/prompts.ts';
+import { sftRowProblems } from './helpers/sft-schema.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const questions = hotpotQuestions(3);
@@ -41,8 +43,12 @@ afterAll(() => server.close());
 
 /** Asynchronous: the scripted server answers from this process while the CLI runs. */
 function evalCli(...args: string[]): Promise<{ status: number | null; output: string }> {
+  return evalCliAt(baseUrl, ...args);
+}
+
+function evalCliAt(url: string, ...args: string[]): Promise<{ status: number | null; output: string }> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/eval.ts', '--dataset', dataset, '--base-url', baseUrl, '--model', 'scripted', '--index', indexDir, ...args], { cwd: ROOT });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/eval.ts', '--dataset', dataset, '--base-url', url, '--model', 'scripted', '--index', indexDir, ...args], { cwd: ROOT });
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
@@ -61,16 +67,19 @@ describe('npm run eval', () => {
     expect(second.output).toContain('resuming: 1 of 3 questions already done');
     expect(asked).toEqual([expect.stringContaining(questions[1]?.question_text ?? '?'), expect.stringContaining(questions[2]?.question_text ?? '?')]);
 
-    const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { summary: { questions: number; f1: number; em: number; searchesPerQuestion: number; tokensPerQuestion: number }; results: { f1: number; prediction: string }[] };
+    const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { summary: { questions: number; f1: number; em: number; searchesPerQuestion: number; tokensPerQuestion: number }; results: { id: string; f1: number; prediction: string }[] };
     expect(json.summary).toMatchObject({ questions: 3, searchesPerQuestion: 1, tokensPerQuestion: 220 });
     expect(json.results.map((r) => r.prediction)).toEqual([answerFor(questions[0]?.question_text ?? ''), 'Atlantis', 'Atlantis']);
     expect(json.summary.f1).toBeCloseTo(json.results.reduce((s, r) => s + r.f1, 0) / 3);
     expect(json.summary.em).toBeCloseTo(1 / 3);
     expect(readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\r\n')).toHaveLength(4);
     expect(readFileSync(join(out, 'traces.jsonl'), 'utf8').trim().split('\n')).toHaveLength(3);
-    // Only the right, grounded answer survives the ASP filter.
-    expect(readFileSync(join(out, 'sft.jsonl'), 'utf8').trim().split('\n')).toHaveLength(1);
-    expect(second.output).toMatch(/ASP filter: kept 1 of 3 traces/);
+    // Only the right, grounded answer survives the ASP filter, as a row both trainers read.
+    const rows = readFileSync(join(out, 'sft.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { id: string; messages: { role: string }[] });
+    expect(rows.map((r) => r.id)).toEqual([json.results[0]?.id]);
+    expect(rows.map((r) => r.messages.map((m) => m.role))).toEqual([['system', 'user', 'assistant', 'tool', 'assistant']]);
+    expect(rows.map(sftRowProblems)).toEqual([[]]);
+    expect(second.output).toContain('ASP filter: kept 1 of 3 traces; dropped 2: 2 low F1 (String-F1 below 0.65)');
   });
 
   it('refuses to mix runs with different settings, and reports bad flags clearly', async () => {
@@ -99,6 +108,43 @@ describe('npm run eval', () => {
     expect(distracted.length).toBeGreaterThan(0);
     expect(distracted.filter((id) => plain.includes(id))).toEqual([]);
     expect((await evalCli('--noise-kind', 'telepathy')).output).toContain('--noise-kind must be one of fail, distract');
+  });
+
+  it('--teacher collects fine-tuning data: the teacher prompt goes out, the kept rows carry the app prompt, and the summary says what was dropped and why', async () => {
+    const gold = (i: number) => questions[i]?.answers_objects[0]?.spans[0] ?? '?';
+    const prompts = new Set<string>();
+    // Right and clean; right but from memory; wrong.
+    const teacher = await startScriptedOpenAi((messages) => {
+      prompts.add(messages[0]?.content ?? '');
+      const question = messages[1]?.content ?? '';
+      const i = questions.findIndex((q) => question.includes(q.question_text));
+      if (!hasSearched(messages)) return `<think>Entities to look up.</think><search>${question.slice(10, 70)}</search>`;
+      return ['<answer>' + gold(0) + '</answer>', `<think>I remember this one.</think><answer>${gold(1)}</answer>`, '<answer>Atlantis</answer>'][i] ?? '';
+    });
+    try {
+      const out = mkdtempSync(join(tmpdir(), 'sdg-eval-teacher-'));
+      const run = await evalCliAt(teacher.baseUrl, '--out', out, '--teacher');
+      expect(run.status, run.output).toBe(0);
+      expect([...prompts]).toEqual([ASP_TEACHER_PROMPT]);
+      expect(run.output).toContain('ASP filter: kept 1 of 3 traces; dropped 2: 1 low F1 (String-F1 below 0.65), 1 parametric phrase');
+
+      const rows = readFileSync(join(out, 'sft.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { messages: { role: string; content: string }[] });
+      expect(rows).toHaveLength(1);
+      expect(rows[0]?.messages[0]).toEqual({ role: 'system', content: SEARCH_AGENT_PROMPT });
+      expect(rows.map(sftRowProblems)).toEqual([[]]);
+      const report = JSON.parse(readFileSync(join(out, 'asp-filter.json'), 'utf8')) as { minF1: number; dropped: { reasons: string[]; phrase?: string }[] };
+      expect(report.minF1).toBe(0.65);
+      expect(report.dropped).toEqual([
+        { id: expect.any(String), reasons: ['parametric phrase'], phrase: 'i remember' },
+        { id: expect.any(String), reasons: ['low F1'] },
+      ]);
+
+      const guess = await evalCliAt(teacher.baseUrl, '--out', out, '--teacher', '--policy', 'no-search');
+      expect(guess.status).toBe(1);
+      expect(guess.output).toContain('--teacher runs the always-search policy only');
+    } finally {
+      await teacher.close();
+    }
   });
 
   it('stops at an unreachable server, keeping nothing it could not score', async () => {

@@ -45,6 +45,8 @@ export interface AgentOptions {
   grammar: boolean;
   /** Qwen3's native thinking mode (see GenerateRequest.thinking). */
   thinking: boolean;
+  /** The system prompt of a searching run: the app's own unless a teacher run gives its own (`npm run eval -- --teacher`). */
+  searchPrompt?: string;
   temperature: number;
   /** Wall-time limit of the run in ms; none when undefined. */
   deadlineMs?: number;
@@ -156,7 +158,7 @@ class AgentRun {
       this.plan = await this.options.policy.plan(this.question, this.signal);
       yield { type: 'plan', plan: this.plan };
       this.messages.push(
-        { role: 'system', content: this.plan.mode === 'search' ? SEARCH_AGENT_PROMPT : SELF_ANSWER_PROMPT },
+        { role: 'system', content: this.plan.mode === 'search' ? (this.options.searchPrompt ?? SEARCH_AGENT_PROMPT) : SELF_ANSWER_PROMPT },
         { role: 'user', content: questionMessage(this.question) },
       );
       while (!outcome) outcome = this.checkBounds() ?? (yield* this.step());
