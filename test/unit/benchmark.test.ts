@@ -202,6 +202,18 @@ describe('ASP trace filter', () => {
     expect(sftRowProblems({ rows: [] })).toEqual(['messages is not a list of {role, content}']);
   });
 
+  it("writes the Benchmark page's SFT file from real agent runs: the guess the agent refused is dropped, the searched answer is a row both trainers read", async () => {
+    // q1 guesses first (refused, then searches and answers); q2 searches first.
+    const engine = new ScriptedEngine(['<answer>London</answer>', '<search>Ada Lovelace</search>', '<answer>London</answer>', '<search>Charles Babbage</search>', '<answer>the Analytical Engine</answer>']);
+    const results = await collect(QUESTIONS, engine);
+    expect(results.map((r) => [r.id, r.f1, r.grounded])).toEqual([['q1', 1, true], ['q2', 1, true]]);
+    expect(filterTraces(results).dropped).toEqual([{ id: 'q1', reasons: ['no search before the answer'] }]);
+    const rows = (sftFile(results) ?? '').trim().split('\n').map((line) => JSON.parse(line) as { id: string; messages: { role: string }[] });
+    expect(rows.map((r) => r.id)).toEqual(['q2']);
+    expect(rows.map((r) => r.messages.map((m) => m.role))).toEqual([['system', 'user', 'assistant', 'tool', 'assistant']]);
+    expect(rows.map(sftRowProblems)).toEqual([[]]);
+  });
+
   it('gives no SFT file for a run in which no trace passed, so the page can say so', () => {
     expect(sftFile(traces.slice(1))).toBeNull();
     expect(sftFile([])).toBeNull();
