@@ -29,7 +29,7 @@ export async function agentOverheadBench(options: { questions: number; log: (lin
     for (const { question } of demoQuestions(options.questions)) {
       await page.fill('textarea[name=question]', question);
       await page.click('button:text-is("Ask")');
-      const split = page.locator('[data-testid=time-split]');
+      const split = page.locator('[data-testid=run][data-ended]');
       await split.waitFor({ timeout: 180_000 });
       const read = async (name: string) => Number(await split.getAttribute(`data-${name}-ms`));
       splits.push({ model: await read('model'), retrieval: await read('retrieval'), other: await read('other'), wall: await read('wall') });
