@@ -195,7 +195,7 @@ describe('the app answers a question with the real engine (tiny model, CPU)', ()
     expect(await page.textContent('[data-field=done]')).toBe('3 / 3');
     expect(await page.locator('[data-testid=bench-results] tbody tr').count()).toBe(3);
     expect(await page.locator('canvas[data-testid=bench-chart]').count()).toBe(1);
-    expect(await page.textContent('[data-testid=asp-summary]')).toMatch(/^\s*ASP filter: [0-3] of 3 traces kept for fine-tuning/);
+    expect(await page.textContent('[data-testid=asp-summary]')).toMatch(/^\s*ASP filter for fine-tuning: kept [0-3] of 3 traces/);
 
     // The exported numbers are the ones in the table.
     const download = page.waitForEvent('download');

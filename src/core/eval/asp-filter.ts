@@ -15,6 +15,7 @@
 import type { ChatMessage } from '../agent/engine.ts';
 import { SEARCH_AGENT_PROMPT } from '../agent/prompts.ts';
 import type { QuestionResult } from './benchmark.ts';
+import { plural } from '../util/plural.ts';
 
 export const DEFAULT_PARAMETRIC_PHRASES = ['i remember', 'i recall', 'as i know', 'i know that', 'from memory', 'from my knowledge', 'as far as i know', 'i believe', 'it is well known', 'if i recall'];
 
@@ -100,7 +101,7 @@ export function sftJsonl(kept: readonly QuestionResult[]): string {
 /** "kept 3 of 10 traces; dropped 7: 5 low F1 (String-F1 below 0.65), 2 parametric phrase", for a log or a page. */
 export function filterSummary(report: FilterReport, options: FilterOptions = DEFAULT_FILTER): string {
   const total = report.kept.length + report.dropped.length;
-  const kept = `kept ${report.kept.length} of ${total} ${total === 1 ? 'trace' : 'traces'}`;
+  const kept = `kept ${report.kept.length} of ${plural(total, 'trace', 'traces')}`;
   if (report.dropped.length === 0) return kept;
   const reasons = (Object.entries(report.counts) as [DropReason, number][])
     .filter(([, n]) => n > 0)
