@@ -33,6 +33,9 @@ export default defineConfig({
   base: './',
   plugins: [svelte(), viteStaticCopy({ targets: [{ src: USE_LITE_FILES, dest: 'models/use-lite' }] }), offline, wasmKernel()],
   worker: { format: 'es', plugins: () => [wasmKernel()] },
+  // The dev server pre-bundles what the workers import too: found only when the page starts a worker,
+  // a dependency would make Vite reload the page mid-load (the first run's model load, say).
+  optimizeDeps: { entries: ['index.html', 'workers/*.worker.ts'] },
   build: { target: 'es2022', sourcemap: true },
   server: { host: '127.0.0.1' },
   preview: { host: '127.0.0.1' },

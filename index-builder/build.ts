@@ -51,6 +51,8 @@ export interface BuildOptions {
   signal?: AbortSignal;
   /** The merge's progress (reading the input reports its own). */
   progress?: Progress;
+  /** Hears how many passages have their vector so far (from the resume cache or just embedded). */
+  onEmbedded?: (passages: number) => void;
 }
 
 export interface BuildReport {
@@ -169,7 +171,9 @@ class VectorShards {
   async add(documents: readonly Document[]): Promise<void> {
     const texts = documents.map(embeddingText);
     const missing = [...new Set(texts.filter((text) => !this.cache.get(text)))];
-    await this.embed(missing);
+    const before = this.computed + this.fromCache + texts.length - missing.length;
+    this.options.onEmbedded?.(before);
+    await this.embed(missing, (done) => this.options.onEmbedded?.(before + done));
     this.computed += missing.length;
     this.fromCache += texts.length - missing.length;
     for (const text of texts) {
@@ -185,15 +189,17 @@ class VectorShards {
 
   /** Up to `parallelism` batches in flight; each is cached as soon as it is back, so a killed build
    * loses at most the batches that were running. */
-  private async embed(texts: readonly string[]): Promise<void> {
+  private async embed(texts: readonly string[], onDone: (texts: number) => void): Promise<void> {
     const { instance } = this.embedder;
     const size = this.options.batchSize ?? 16;
     const batches = Array.from({ length: Math.ceil(texts.length / size) }, (_, i) => texts.slice(i * size, (i + 1) * size));
+    let done = 0;
     const embedNext = async (): Promise<void> => {
       for (let batch = batches.shift(); batch; batch = batches.shift()) {
         this.options.signal?.throwIfAborted();
         const vectors = await instance.embed(batch, 'passage');
         this.cache.append(batch.map((text, i) => ({ text, vector: vectors[i] ?? new Float32Array(0) })));
+        onDone((done += batch.length));
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, instance.parallelism ?? 1) }, embedNext));

@@ -5,21 +5,24 @@
  *   npm run build-index -- --input enwiki-latest-pages-articles.xml.bz2 --limit 20000 [--titles titles.txt]
  *   npm run build-index -- --input passages.jsonl --embedder e5 [--model Xenova/e5-base-v2]
  *   npm run build-index -- --demo      (the demo index from ../shared/data, skipped when it is current)
+ *   npm run build-index -- --demo --lexical-first   (npm run dev: only what the first question needs)
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, constants, setPriority } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { abortOnCtrlC, runCommand } from '../src/cli/command.ts';
 import { CATALOG_FILE } from '../src/core/index/index-catalog.ts';
 import { indexFiles, sumBytes, type IndexManifest } from '../src/core/index/index-manifest.ts';
+import { EMBEDDING_PROGRESS_FILE, type EmbeddingProgress } from '../src/core/index/embedding-progress.ts';
+import { demoIndexState } from './demo-state.ts';
 import { buildIndex, builderKey, NoPassagesError, type BuildInput, type BuildOptions } from './build.ts';
 import { readManifest } from './manifest-file.ts';
 import { EmbedderPool } from './embed-pool.ts';
 import { loadEmbedder, type EmbedderChoice } from './embedders.ts';
 import { USE_LITE_ID } from '../src/embedders/use-lite.ts';
 import { registerIndex } from './catalog.ts';
-import { terminalProgress } from './progress.ts';
+import { silentProgress, terminalProgress, type Progress } from './progress.ts';
 import { demoDownload, ensureDownload, fileSha256 } from './demo-corpus.ts';
 import { QUESTIONS_FILE, writeDemoQuestions } from './demo-questions.ts';
 import { isWikipediaDump, newTally, PassageCollector, readHotpotJson, streamPassages, streamWikipediaPassages, type ReadReport } from './sources.ts';
@@ -32,6 +35,8 @@ const SHARED_DEMO_SOURCE = resolve(import.meta.dirname, '../../shared/data/hotpo
 const DEMO_QUESTIONS = 400;
 const DEMO_NAME = `HotpotQA demo (${DEMO_QUESTIONS} dev questions, 10 paragraphs each)`;
 const BUILDING = 'Building the demo index (HotpotQA paragraphs, USE-lite embeddings; resumable if interrupted)…';
+const BUILDING_LEXICAL = 'Building the demo\'s lexical index (HotpotQA paragraphs; the vectors follow in the background)…';
+const EMBEDDING = 'Embedding the demo\'s vectors in the background (USE-lite; resumable if interrupted): the app searches lexically meanwhile.';
 const USAGE =
   'usage: npm run build-index -- --input <file.jsonl | dump.xml.bz2> [--out public/index] [--embedder use-lite|e5|none] [--model <hub id>] [--remote-host <url>] [--model-dir <folder>] [--shard-mb 2] [--chunk-words 100] [--threads N] [--limit N] [--titles file]';
 
@@ -39,6 +44,9 @@ const OPTIONS = {
   input: { type: 'string' },
   out: { type: 'string', default: 'public/index' },
   demo: { type: 'boolean', default: false },
+  'lexical-first': { type: 'boolean', default: false },
+  /** npm run dev's background embedding: the page and its model get the cores first. */
+  'low-priority': { type: 'boolean', default: false },
   name: { type: 'string' },
   embedder: { type: 'string', default: 'use-lite' },
   'shard-mb': { type: 'string', default: '2' },
@@ -84,10 +92,9 @@ interface Corpus {
 
 /** A read's passages, shown as a progress bar over the input's bytes (closed when the last is pulled)
  * and counted. */
-function progressed(input: string, read: (onBytes: (bytes: number) => void) => AsyncGenerator<Document, unknown>): { documents: AsyncGenerator<Document>; count: () => number } {
+function progressed(input: string, read: (onBytes: (bytes: number) => void) => AsyncGenerator<Document, unknown>, progress: Progress = terminalProgress()): { documents: AsyncGenerator<Document>; count: () => number } {
   let passages = 0;
   async function* documents(): AsyncGenerator<Document> {
-    const progress = terminalProgress();
     progress.start(`indexing ${basename(input)} (bytes read)`, statSync(input).size);
     try {
       for await (const document of read((bytes) => progress.update(bytes))) {
@@ -143,9 +150,9 @@ function abstractsCorpus(values: Values, input: string, chunkWords: number, sign
   };
 }
 
-function jsonlCorpus(name: string, input: string, chunkWords: number, sha256: string, kind: IndexManifest['source']['kind']): Corpus {
+function jsonlCorpus(name: string, input: string, chunkWords: number, sha256: string, kind: IndexManifest['source']['kind'], progress?: Progress): Corpus {
   const tally = newTally();
-  const { documents, count } = progressed(input, (onBytes) => streamPassages(input, chunkWords, tally, onBytes));
+  const { documents, count } = progressed(input, (onBytes) => streamPassages(input, chunkWords, tally, onBytes), progress);
   return {
     input: { name, source: { kind, file: basename(input), sha256 }, documents, chunkWords },
     report() {
@@ -196,11 +203,11 @@ async function startPool(choice: EmbedderChoice, threads: number): Promise<Build
 /** Ctrl-C stops the build at its next passage or term; the output folder keeps its last whole index. */
 const interruptible = () => abortOnCtrlC('interrupted: the last complete index (if any) is untouched; run the same command again to build it');
 
-async function build(values: Values, corpus: Corpus, signal: AbortSignal): Promise<void> {
+async function build(values: Values, corpus: Corpus, signal: AbortSignal, embedding?: EmbeddingReport): Promise<void> {
   const shardBytes = shardBytesOf(values);
   const threads = Math.round(positive(values.threads, 'threads'));
   const embedder = threads > 1 ? await startPool(embedderChoice(values), threads) : await loadEmbedder(embedderChoice(values));
-  const options: BuildOptions = { outDir: resolve(values.out), embedder, shardBytes, cacheDir: resolve(values['cache-dir']), signal, progress: terminalProgress() };
+  const options: BuildOptions = { outDir: resolve(values.out), embedder, shardBytes, cacheDir: resolve(values['cache-dir']), signal, progress: terminalProgress(), ...(embedding && { onEmbedded: embedding.update }) };
   try {
     const started = performance.now();
     const report = await buildIndex(corpus.input, options).catch((error: unknown) => {
@@ -216,48 +223,100 @@ async function build(values: Values, corpus: Corpus, signal: AbortSignal): Promi
     if (embedder) console.log(`embeddings (${embedder.spec.id}): ${report.embedded} computed, ${report.fromCache} from the resume cache`);
     if (registerIndex(resolve('public'), options.outDir, manifest)) console.log(`listed in public/${CATALOG_FILE}: the app offers it under "Index"`);
   } finally {
+    embedding?.stop();
     await embedder?.instance.dispose();
   }
 }
 
-/** The demo index, rebuilt only when its source or the builder's settings changed. */
-async function demo(values: Values): Promise<void> {
-  const existing = currentManifest(values.out);
-  const key = builderKey(chunkWordsOf(values), shardBytesOf(values), USE_LITE_ID);
-  const current = (sha256: string) => {
-    const fresh = existing?.builder === key && existing.source.sha256 === sha256;
-    // Catalogues from before an index existed (or edited by hand) get their demo entry back.
-    if (fresh && existing) registerIndex(resolve('public'), resolve(values.out), existing);
-    return fresh;
+/** The background embedding's progress: a bar on the terminal and a file beside the manifest for the page. */
+interface EmbeddingReport {
+  update(embedded: number): void;
+  stop(): void;
+}
+
+function embeddingReport(outDir: string, total: number): EmbeddingReport {
+  const file = resolve(outDir, EMBEDDING_PROGRESS_FILE);
+  const bar = terminalProgress();
+  const write = (progress: EmbeddingProgress) => {
+    // Renamed into place: the page polls the file and must never read half of it.
+    writeFileSync(`${file}.partial`, JSON.stringify(progress));
+    renameSync(`${file}.partial`, file);
   };
-  const settings = { ...values, embedder: 'use-lite' };
-  // The benchmark page's questions go with the index: rewritten whenever the index is.
-  const withQuestions = (kind: 'jsonl' | 'hotpotqa-json', path: string, rebuilt: boolean) => {
-    if (rebuilt || !existsSync(resolve(values.out, QUESTIONS_FILE))) writeDemoQuestions(resolve(values.out), { kind, path }, DEMO_QUESTIONS);
+  bar.start('embedding the demo passages', total);
+  write({ embedded: 0, total });
+  return {
+    update(embedded) {
+      bar.update(embedded);
+      write({ embedded, total });
+    },
+    // Done or stopped, the file goes: a page then re-opens the manifest, complete or still lexical-only.
+    stop() {
+      bar.stop();
+      rmSync(file, { force: true });
+    },
   };
+}
+
+/** Where the demo's passages come from: ../shared/data when it is beside the checkout, else a download. */
+interface DemoSource {
+  kind: 'jsonl' | 'hotpotqa-json';
+  sha256: string;
+  /** The source file, downloaded first when it is not here yet. */
+  file(): Promise<string>;
+  corpus(file: string, progress?: Progress): Promise<Corpus>;
+}
+
+async function demoSource(values: Values): Promise<DemoSource> {
+  const chunkWords = chunkWordsOf(values);
   if (existsSync(SHARED_DEMO_SOURCE)) {
-    const stale = !current(await fileSha256(SHARED_DEMO_SOURCE));
-    if (stale) {
-      console.log(BUILDING);
-      await build(settings, jsonlCorpus(DEMO_NAME, SHARED_DEMO_SOURCE, chunkWordsOf(values), await fileSha256(SHARED_DEMO_SOURCE), 'jsonl'), interruptible());
-    }
-    return withQuestions('jsonl', SHARED_DEMO_SOURCE, stale);
+    const sha256 = await fileSha256(SHARED_DEMO_SOURCE);
+    return { kind: 'jsonl', sha256, file: async () => SHARED_DEMO_SOURCE, corpus: async (file, progress) => jsonlCorpus(DEMO_NAME, file, chunkWords, sha256, 'jsonl', progress) };
   }
   const download = demoDownload();
-  if (current(download.sha256) && existsSync(resolve(values.out, QUESTIONS_FILE))) return;
-  console.log(`No ../shared/data here: fetching the HotpotQA development file once (${download.url}).`);
-  const file = await ensureDownload(download, resolve(values['cache-dir'], 'downloads'), terminalProgress());
-  const stale = !current(download.sha256);
-  if (stale) {
-    console.log(BUILDING);
-    const report = await readHotpotJson(file, DEMO_QUESTIONS, chunkWordsOf(values));
-    await build(settings, listCorpus(DEMO_NAME, file, report, chunkWordsOf(values), download.sha256), interruptible());
+  return {
+    kind: 'hotpotqa-json',
+    sha256: download.sha256,
+    file: () => {
+      console.log(`No ../shared/data here: fetching the HotpotQA development file once (${download.url}).`);
+      return ensureDownload(download, resolve(values['cache-dir'], 'downloads'), terminalProgress());
+    },
+    corpus: async (file) => listCorpus(DEMO_NAME, file, await readHotpotJson(file, DEMO_QUESTIONS, chunkWords), chunkWords, download.sha256),
+  };
+}
+
+/**
+ * The demo index, built only as far as it is missing: nothing while it is current; with
+ * `--lexical-first` (npm run dev) a lexical-only index when it is stale, and nothing more; otherwise
+ * the vectors too (a lexical-only index is partial: its vectors are embedded, the lexical part is
+ * written again byte for byte).
+ */
+async function demo(values: Values): Promise<void> {
+  const outDir = resolve(values.out);
+  const existing = currentManifest(outDir);
+  const source = await demoSource(values);
+  const state = demoIndexState(existing, source.sha256, { complete: builderKey(chunkWordsOf(values), shardBytesOf(values), USE_LITE_ID), lexical: builderKey(chunkWordsOf(values), shardBytesOf(values), null) });
+  const current = state === 'complete' || (state === 'partial' && values['lexical-first']);
+  // Catalogues from before an index existed (or edited by hand) get their demo entry back.
+  if (current && existing) registerIndex(resolve('public'), outDir, existing);
+  const questions = resolve(outDir, QUESTIONS_FILE);
+  if (current && existsSync(questions)) return;
+  const file = await source.file();
+  if (!current) {
+    const lexicalOnly = values['lexical-first'];
+    console.log(state === 'partial' ? EMBEDDING : lexicalOnly ? BUILDING_LEXICAL : BUILDING);
+    // Resuming a partial index: the passage count is known, so the embedding gets a bar of its own.
+    const embedding = state === 'partial' && existing ? embeddingReport(outDir, existing.passages.count) : undefined;
+    const corpus = await source.corpus(file, embedding && silentProgress);
+    await build({ ...values, embedder: lexicalOnly ? 'none' : 'use-lite' }, corpus, interruptible(), embedding);
   }
-  withQuestions('hotpotqa-json', file, stale);
+  // The benchmark page's questions go with the index: rewritten whenever the index is.
+  writeDemoQuestions(outDir, { kind: source.kind, path: file }, DEMO_QUESTIONS);
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: OPTIONS });
+  // Before the embedding threads start: new threads inherit the priority.
+  if (values['low-priority']) setPriority(constants.priority.PRIORITY_BELOW_NORMAL);
   if (values.demo) return demo(values);
   if (!values.input) throw new Error(USAGE);
   const signal = interruptible();

@@ -9,6 +9,9 @@ export interface Progress {
 
 const LOG_EVERY_MS = 5_000;
 
+/** For a phase whose progress another bar already shows. */
+export const silentProgress: Progress = { start: () => {}, update: () => {}, stop: () => {} };
+
 export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): Progress {
   return stream.isTTY ? barProgress(stream) : logProgress(stream);
 }

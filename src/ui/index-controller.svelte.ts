@@ -2,10 +2,12 @@
  * The open index: the built indexes to pick from, opening one in the retrieval worker (started once,
  * restarted when it crashes), and keeping the open index when another fails to open. `state` is what the
  * index form shows; `retriever` is what runs search: null while an index loads, and whenever none is
- * open in a live worker.
+ * open in a live worker. An index whose vectors the builder is still embedding (`npm run dev`'s first run)
+ * shows how far it has got, and is opened again by itself once they land.
  */
 import { errorMessage } from '../core/util/error-message.ts';
 import { CATALOG_FILE, parseCatalog, type CatalogEntry } from '../core/index/index-catalog.ts';
+import { embeddingProgressUrl, parseEmbeddingProgress, type EmbeddingProgress } from '../core/index/embedding-progress.ts';
 import type { RetrievalClient } from '../retrieval/retrieval-client.ts';
 import type { IndexInfo, OpenRequest } from '../retrieval/retrieval-protocol.ts';
 import { plural } from '../core/util/plural.ts';
@@ -17,6 +19,21 @@ export type IndexClient = Pick<RetrievalClient, 'open' | 'prefetch' | 'trim' | '
 
 /** Starts a retrieval worker; `onFailure` hears once when it crashes or hangs (the client is dead then). */
 export type StartWorker = (onFailure: (error: Error) => void) => Promise<IndexClient>;
+
+/** Reads the builder's progress file at a URL: null when there is none, or none readable. */
+export type ReadEmbeddingProgress = (url: string) => Promise<EmbeddingProgress | null>;
+
+export const readEmbeddingProgress: ReadEmbeddingProgress = async (url) => {
+  try {
+    const response = await fetch(url, { cache: 'no-store' });
+    return response.ok ? parseEmbeddingProgress(await response.json()) : null;
+  } catch {
+    return null;
+  }
+};
+
+/** How often the progress file is read while the vectors are being embedded. */
+const EMBEDDING_POLL_MS = 2_000;
 
 /** Crashes in a row (without the user opening an index) after which the worker is not restarted again. */
 export const MAX_WORKER_RESTARTS = 3;
@@ -33,6 +50,8 @@ export class IndexController {
   notice = $state<string | null>(null);
   /** The indexes built into this app (`indexes.json`), for the index picker. */
   catalog = $state.raw<CatalogEntry[]>([]);
+  /** How far the builder has embedded the open index's vectors; null unless it is embedding them now. */
+  embedding = $state.raw<EmbeddingProgress | null>(null);
 
   /** The worker, live or not; it has an index open only when `retriever` is set. */
   private client: IndexClient | null = null;
@@ -45,6 +64,7 @@ export class IndexController {
   constructor(
     private readonly startWorker: StartWorker,
     private readonly beforeSwitch: () => void,
+    private readonly progress = { read: readEmbeddingProgress, pollMs: EMBEDDING_POLL_MS },
   ) {}
 
   /** Reads the list of built indexes; without one, the picker simply stays hidden. */
@@ -81,6 +101,7 @@ export class IndexController {
     // A newer load (a second click, or a pick while the demo loads) makes this one's updates moot.
     const load = ++this.loads;
     const current = () => load === this.loads;
+    this.embedding = null;
     let settled = false;
     this.state = { status: 'loading', progress: { text: `opening ${request.manifestUrl}`, fraction: 0 } };
     try {
@@ -96,6 +117,7 @@ export class IndexController {
       this.retriever = client;
       this.state = { status: 'ready', label: `${info.name} · ${plural(info.passages, 'passage', 'passages')}` };
       this.keepOffline(client, info, current);
+      void this.watchEmbedding(request, current);
     } catch (error) {
       settled = true;
       if (!current()) return;
@@ -110,6 +132,36 @@ export class IndexController {
       this.info = null;
       this.state = { status: 'error', message: errorMessage(error) };
     }
+  }
+
+  /**
+   * While the builder embeds the open index's vectors, its progress file says how far it is; once the
+   * file is gone the builder has stopped (the complete manifest written, or interrupted), and the index
+   * is opened again. Runs go on meanwhile: the worker keeps the open index until the new one has opened.
+   */
+  private async watchEmbedding(request: IndexRequest, current: () => boolean): Promise<void> {
+    if (this.info?.embedder) return;
+    const url = embeddingProgressUrl(request.manifestUrl);
+    let progress = await this.progress.read(url);
+    if (!progress) return;
+    while (progress && current()) {
+      this.embedding = progress;
+      await new Promise((done) => setTimeout(done, this.progress.pollMs));
+      progress = await this.progress.read(url);
+    }
+    if (current()) await this.reopen(request, current);
+  }
+
+  /** Opens the same index again, without a loading state: it stays searchable, and gains its new modes. */
+  private async reopen(request: IndexRequest, current: () => boolean): Promise<void> {
+    const client = this.retriever;
+    const info = client ? await client.open(request.manifestUrl, () => {}, request.embeddingModelsUrl || undefined).catch(() => null) : null;
+    if (!current()) return;
+    this.embedding = null;
+    if (!client || !info || this.retriever !== client) return;
+    this.info = info;
+    this.keepOffline(client, info, current);
+    void this.watchEmbedding(request, current);
   }
 
   /**

@@ -1,6 +1,7 @@
 /**
  * A fresh clone with no ../shared beside it: `npm run predev` downloads the HotpotQA file (here from a
- * fixture server on 127.0.0.1), checks it, and builds the demo index; offline it fails clearly.
+ * fixture server on 127.0.0.1), checks it, and builds the demo's lexical index; offline it fails clearly.
+ * `npm run prebuild` (and `npm run dev`'s background embedding) then adds the vectors.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -55,10 +56,10 @@ function freshClone(): string {
   return dir;
 }
 
-/** Asynchronous: the fixture server answers from this same process while predev runs. */
-function predev(dir: string, env: Record<string, string>): Promise<{ status: number | null; output: string }> {
+/** Asynchronous: the fixture server answers from this same process while the script runs. */
+function runScript(dir: string, env: Record<string, string>, script = 'predev'): Promise<{ status: number | null; output: string }> {
   return new Promise((done) => {
-    const child = spawn('npm', ['run', '--silent', 'predev'], { cwd: dir, env: { ...process.env, ...env } });
+    const child = spawn('npm', ['run', '--silent', script], { cwd: dir, env: { ...process.env, ...env } });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -69,17 +70,17 @@ function predev(dir: string, env: Record<string, string>): Promise<{ status: num
 const partials = (dir: string): string[] => readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.partial') && !f.startsWith('node_modules'));
 
 describe('the demo index on a fresh clone', () => {
-  it('downloads the corpus, verifies it, builds an index that answers, and skips the work next time', async () => {
+  it('downloads the corpus, verifies it, builds a lexical index that answers, embeds it after, and skips the work next time', async () => {
     const dir = freshClone();
     hits = 0;
-    const first = await predev(dir, { SDG_DEMO_CORPUS_URL: url, SDG_DEMO_CORPUS_SHA256: fixtureSha });
+    const first = await runScript(dir, { SDG_DEMO_CORPUS_URL: url, SDG_DEMO_CORPUS_SHA256: fixtureSha });
     expect(first.status, first.output).toBe(0);
     expect(first.output).toContain('fetching the HotpotQA development file');
     expect(hits).toBe(1);
     const indexDir = join(dir, 'public/index');
     const manifest = readManifest(indexDir);
     expect(manifest.source).toEqual({ kind: 'hotpotqa-json', file: FILE, sha256: fixtureSha });
-    expect(manifest.vectors?.embedder.id).toBe('use-lite');
+    expect(manifest.vectors).toBeNull();
     const index = await openIndexFolder(indexDir);
     const gold = hotpotQuestions(1)[0]?.contexts.find((c) => c.is_supporting);
     const hits5 = await index.search(gold?.paragraph_text ?? '', { mode: 'lexical', k: 5 });
@@ -88,9 +89,23 @@ describe('the demo index on a fresh clone', () => {
     const questions = readFileSync(join(indexDir, 'questions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; golden_answers: string[] });
     expect(questions.map((q) => q.id)).toEqual(['q0', 'q1', 'q2']);
 
-    const again = await predev(dir, { SDG_DEMO_CORPUS_URL: url, SDG_DEMO_CORPUS_SHA256: fixtureSha });
-    expect(again.status, again.output).toBe(0);
-    expect(again.output).not.toContain('Building');
+    // A lexical-only demo is partial: predev leaves it be, the full build embeds it and keeps its lexical files.
+    const partial = await runScript(dir, { SDG_DEMO_CORPUS_URL: url, SDG_DEMO_CORPUS_SHA256: fixtureSha });
+    expect(partial.output).not.toContain('Building');
+    const full = await runScript(dir, { SDG_DEMO_CORPUS_URL: url, SDG_DEMO_CORPUS_SHA256: fixtureSha }, 'prebuild');
+    expect(full.status, full.output).toBe(0);
+    expect(full.output).toContain('Embedding the demo');
+    const complete = readManifest(indexDir);
+    expect(complete.vectors?.embedder.id).toBe('use-lite');
+    expect(complete.lexical).toEqual(manifest.lexical);
+    expect(complete.passages).toEqual(manifest.passages);
+    expect(existsSync(join(indexDir, 'embedding.json'))).toBe(false);
+
+    for (const script of ['predev', 'prebuild']) {
+      const again = await runScript(dir, { SDG_DEMO_CORPUS_URL: url, SDG_DEMO_CORPUS_SHA256: fixtureSha }, script);
+      expect(again.status, again.output).toBe(0);
+      expect(again.output).not.toMatch(/Building|Embedding/);
+    }
     expect(hits).toBe(1);
   });
 
@@ -100,7 +115,7 @@ describe('the demo index on a fresh clone', () => {
     mkdirSync(downloads, { recursive: true });
     writeFileSync(join(downloads, FILE), fixture.subarray(0, 100));
     hits = 0;
-    const run = await predev(dir, { SDG_DEMO_CORPUS_URL: url, SDG_DEMO_CORPUS_SHA256: fixtureSha });
+    const run = await runScript(dir, { SDG_DEMO_CORPUS_URL: url, SDG_DEMO_CORPUS_SHA256: fixtureSha });
     expect(run.status, run.output).toBe(0);
     expect(hits).toBe(1);
     expect(readFileSync(join(downloads, FILE)).equals(fixture)).toBe(true);
@@ -108,7 +123,7 @@ describe('the demo index on a fresh clone', () => {
 
   it('refuses a download whose checksum does not match, leaving nothing behind', async () => {
     const dir = freshClone();
-    const run = await predev(dir, { SDG_DEMO_CORPUS_URL: url, SDG_DEMO_CORPUS_SHA256: 'f'.repeat(64) });
+    const run = await runScript(dir, { SDG_DEMO_CORPUS_URL: url, SDG_DEMO_CORPUS_SHA256: 'f'.repeat(64) });
     expect(run.status).not.toBe(0);
     expect(run.output).toContain(`the downloaded ${FILE} is corrupt`);
     expect(existsSync(join(dir, 'public/index/manifest.json'))).toBe(false);
@@ -122,7 +137,7 @@ describe('the demo index on a fresh clone', () => {
     await new Promise<void>((done) => closed.listen(0, '127.0.0.1', done));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((done) => closed.close(() => done()));
-    const run = await predev(dir, { SDG_DEMO_CORPUS_URL: `http://127.0.0.1:${port}/${FILE}`, SDG_DEMO_CORPUS_SHA256: fixtureSha });
+    const run = await runScript(dir, { SDG_DEMO_CORPUS_URL: `http://127.0.0.1:${port}/${FILE}`, SDG_DEMO_CORPUS_SHA256: fixtureSha });
     expect(run.status).not.toBe(0);
     expect(run.output).toContain('no network and no local corpus: run `npm run build-index -- --input <file>`');
     expect(existsSync(join(dir, 'public/index'))).toBe(false);

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { IndexController, MAX_WORKER_RESTARTS } from '../../src/ui/index-controller.svelte.ts';
+import type { EmbeddingProgress } from '../../src/core/index/embedding-progress.ts';
 import { settle } from './helpers/fake-engines.ts';
 import { FakeWorkers, indexInfo } from './helpers/fake-workers.ts';
 import { watch } from './helpers/watch.svelte.ts';
@@ -152,5 +153,73 @@ describe('IndexController', () => {
     expect(status.seen()).toEqual(['idle', 'loading', 'ready', 'loading', 'ready']);
     expect(modes.seen()).toEqual([null, 'lexical', 'lexical,dense']);
     for (const w of [searchable, status, modes]) w.stop();
+  });
+});
+
+describe('IndexController while the builder embeds the vectors (npm run dev, first run)', () => {
+  /** A controller whose progress-file reads wait for the test to answer them. */
+  function embeddingSetup() {
+    const base = setup();
+    const reads: { url: string; answer: (progress: EmbeddingProgress | null) => void }[] = [];
+    const read = (url: string) => new Promise<EmbeddingProgress | null>((answer) => reads.push({ url, answer }));
+    const controller = new IndexController(base.workers.start, () => undefined, { read, pollMs: 0 });
+    /** Answers the next read of the progress file, once the poll has asked for it. */
+    const answer = async (progress: EmbeddingProgress | null) => {
+      await settle();
+      reads.at(-1)?.answer(progress);
+      await settle();
+    };
+    return { ...base, controller, reads, answer, searchedBy: async () => (await controller.retriever?.inMode('lexical').search('q', 1))?.[0]?.id ?? null };
+  }
+
+  it('shows how far the embedding has got, then opens the index again with dense search, searching all along', async () => {
+    const { workers, controller, reads, answer, searchedBy } = embeddingSetup();
+    const done = controller.load('./index/manifest.json');
+    await settle();
+    workers.latest().opens[0]?.resolve(indexInfo('Demo'));
+    await done;
+    expect(reads.map((r) => r.url)).toEqual(['./index/embedding.json']);
+    await answer({ embedded: 1106, total: 4427 });
+    expect(controller.embedding).toEqual({ embedded: 1106, total: 4427 });
+    await answer({ embedded: 4000, total: 4427 });
+    expect(controller.embedding?.embedded).toBe(4000);
+    // The file is gone: the builder wrote the complete manifest.
+    await answer(null);
+    expect(workers.latest().opens).toHaveLength(2);
+    expect(controller.state).toEqual({ status: 'ready', label: 'Demo · 3 passages' });
+    expect(await searchedBy()).toBe('worker-1');
+    workers.latest().opens[1]?.resolve({ ...indexInfo('Demo'), modes: ['lexical', 'dense', 'hybrid'], embedder: 'use-lite' });
+    await settle();
+    expect(controller.info?.modes).toEqual(['lexical', 'dense', 'hybrid']);
+    expect(controller.embedding).toBeNull();
+    expect(reads).toHaveLength(3);
+  });
+
+  it('reads no progress for an index without vectors that nothing is embedding', async () => {
+    const { workers, controller, answer } = embeddingSetup();
+    const done = controller.load('./mine/manifest.json');
+    await settle();
+    workers.latest().opens[0]?.resolve(indexInfo('Mine'));
+    await done;
+    await answer(null);
+    expect(controller.embedding).toBeNull();
+    expect(workers.latest().opens).toHaveLength(1);
+  });
+
+  it('stops watching when another index is opened', async () => {
+    const { workers, controller, answer } = embeddingSetup();
+    const first = controller.load('./index/manifest.json');
+    await settle();
+    workers.latest().opens[0]?.resolve(indexInfo('Demo'));
+    await first;
+    await answer({ embedded: 10, total: 100 });
+    const second = controller.load('./other/manifest.json');
+    await settle();
+    expect(controller.embedding).toBeNull();
+    workers.latest().opens[1]?.resolve({ ...indexInfo('Other'), embedder: 'use-lite', modes: ['lexical', 'dense', 'hybrid'] });
+    await second;
+    await answer(null);
+    expect(workers.latest().opens).toHaveLength(2);
+    expect(controller.info?.name).toBe('Other');
   });
 });
