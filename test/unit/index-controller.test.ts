@@ -9,10 +9,11 @@ import { settle } from './helpers/fake-engines.ts';
 import { FakeWorkers, indexInfo } from './helpers/fake-workers.ts';
 import { watch } from './helpers/watch.svelte.ts';
 
-function setup() {
+/** A controller over fake workers; `progress` replaces how it reads the builder's embedding progress. */
+function setup(progress?: ConstructorParameters<typeof IndexController>[2]) {
   const workers = new FakeWorkers();
   let cancels = 0;
-  const controller = new IndexController(workers.start, () => cancels++);
+  const controller = new IndexController(workers.start, () => cancels++, progress);
   /** Opens `url` to the end, as the index `name`. */
   const open = async (url: string, name: string): Promise<void> => {
     const done = controller.load(url);
@@ -159,25 +160,21 @@ describe('IndexController', () => {
 describe('IndexController while the builder embeds the vectors (npm run dev, first run)', () => {
   /** A controller whose progress-file reads wait for the test to answer them. */
   function embeddingSetup() {
-    const base = setup();
     const reads: { url: string; answer: (progress: EmbeddingProgress | null) => void }[] = [];
     const read = (url: string) => new Promise<EmbeddingProgress | null>((answer) => reads.push({ url, answer }));
-    const controller = new IndexController(base.workers.start, () => undefined, { read, pollMs: 0 });
+    const base = setup({ read, pollMs: 0 });
     /** Answers the next read of the progress file, once the poll has asked for it. */
     const answer = async (progress: EmbeddingProgress | null) => {
       await settle();
       reads.at(-1)?.answer(progress);
       await settle();
     };
-    return { ...base, controller, reads, answer, searchedBy: async () => (await controller.retriever?.inMode('lexical').search('q', 1))?.[0]?.id ?? null };
+    return { ...base, reads, answer };
   }
 
   it('shows how far the embedding has got, then opens the index again with dense search, searching all along', async () => {
-    const { workers, controller, reads, answer, searchedBy } = embeddingSetup();
-    const done = controller.load('./index/manifest.json');
-    await settle();
-    workers.latest().opens[0]?.resolve(indexInfo('Demo'));
-    await done;
+    const { workers, controller, open, reads, answer, searchedBy } = embeddingSetup();
+    await open('./index/manifest.json', 'Demo');
     expect(reads.map((r) => r.url)).toEqual(['./index/embedding.json']);
     await answer({ embedded: 1106, total: 4427 });
     expect(controller.embedding).toEqual({ embedded: 1106, total: 4427 });
@@ -196,22 +193,16 @@ describe('IndexController while the builder embeds the vectors (npm run dev, fir
   });
 
   it('reads no progress for an index without vectors that nothing is embedding', async () => {
-    const { workers, controller, answer } = embeddingSetup();
-    const done = controller.load('./mine/manifest.json');
-    await settle();
-    workers.latest().opens[0]?.resolve(indexInfo('Mine'));
-    await done;
+    const { workers, controller, open, answer } = embeddingSetup();
+    await open('./mine/manifest.json', 'Mine');
     await answer(null);
     expect(controller.embedding).toBeNull();
     expect(workers.latest().opens).toHaveLength(1);
   });
 
   it('stops watching when another index is opened', async () => {
-    const { workers, controller, answer } = embeddingSetup();
-    const first = controller.load('./index/manifest.json');
-    await settle();
-    workers.latest().opens[0]?.resolve(indexInfo('Demo'));
-    await first;
+    const { workers, controller, open, answer } = embeddingSetup();
+    await open('./index/manifest.json', 'Demo');
     await answer({ embedded: 10, total: 100 });
     const second = controller.load('./other/manifest.json');
     await settle();
