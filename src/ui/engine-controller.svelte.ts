@@ -49,7 +49,6 @@ export class EngineController {
   async load(settings: EngineSettings): Promise<void> {
     // A new attempt: what the last one said no longer holds.
     this.notice = null;
-    this.blockedHost = null;
     // Before the check, which fetches from the host: the page's policy would refuse that too.
     this.blockedHost = this.loader.blockedHost(settings);
     if (this.blockedHost) {
