@@ -20,6 +20,19 @@ async function fetchOnce(): Promise<DatasetParse> {
   return parseDataset(await response.text());
 }
 
+/**
+ * Looks up each asked question's gold answers and hands them to `show` (null first, and for a question
+ * that is no sample); a lookup that ends after a newer question was asked is dropped.
+ */
+export function goldFollower(show: (gold: string[] | null) => void): (question: string) => void {
+  let asked = 0;
+  return (question) => {
+    const mine = ++asked;
+    show(null);
+    void goldAnswersFor(question).then((gold) => mine === asked && show(gold));
+  };
+}
+
 /** The gold answers of a sample question asked as written; null for any other question. */
 export async function goldAnswersFor(question: string): Promise<string[] | null> {
   try {
