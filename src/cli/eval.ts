@@ -9,7 +9,10 @@
  *   npm run eval -- --dataset ../shared/data/hotpotqa_dev_distractor_400.jsonl --limit 50 \
  *     --base-url http://127.0.0.1:8080/v1 --model qwen3-1.7b [--policy always-search|no-search] \
  *     [--retrieval lexical|dense|hybrid] [--noise 0.1] [--noise-kind fail|distract] [--index public/index] \
- *     [--out .cache/eval/run] [--teacher]
+ *     [--out .cache/eval/run] [--teacher] [--retrieval-server http://gpu-box:8000]
+ *
+ * `--retrieval-server` searches a server-side index (Search-R1's retrieval_server.py, e.g. e5 over all
+ * of Wikipedia in FAISS) instead of `--index`; the server ranks its own way, so `--retrieval` is moot.
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -29,6 +32,7 @@ import { agentConfig, DEFAULT_RUN_SETTINGS, runRetriever, type RunSettings } fro
 import type { Retriever } from '../core/agent/retriever.ts';
 import { resultsCsv, resultsJson, tracesJsonl } from '../core/eval/export.ts';
 import { OpenAiEngine } from '../engines/openai.ts';
+import { RemoteRetriever, retrieveEndpoint } from '../retrieval/remote-retriever.ts';
 import { RetrievalService } from '../retrieval/retrieval-service.ts';
 import { RETRIEVAL_MODES } from '../retrieval/sharded-index.ts';
 
@@ -48,11 +52,12 @@ const OPTIONS = {
   'model-dir': { type: 'string' },
   out: { type: 'string' },
   teacher: { type: 'boolean', default: false },
+  'retrieval-server': { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
 
-const USAGE = 'usage: npm run eval -- --dataset <file.jsonl> --base-url <http://host:port/v1> --model <name> [--limit N] [--policy always-search|no-search] [--retrieval lexical|dense|hybrid] [--noise 0.1] [--noise-kind fail|distract] [--index public/index] [--out dir] [--teacher]';
+const USAGE = 'usage: npm run eval -- --dataset <file.jsonl> --base-url <http://host:port/v1> --model <name> [--limit N] [--policy always-search|no-search] [--retrieval lexical|dense|hybrid] [--noise 0.1] [--noise-kind fail|distract] [--index public/index | --retrieval-server <http://host:8000>] [--out dir] [--teacher]';
 
 function number(values: Values, flag: 'limit' | 'noise' | 'top-k' | 'max-turns', min: number, max: number): number | undefined {
   const raw = values[flag];
@@ -83,6 +88,7 @@ function settingsOf(values: Values) {
     maxTurns: number(values, 'max-turns', 1, 20) ?? 6,
     // Only a teacher run names its prompt, so the settings of runs made before the flag still match.
     ...(values.teacher && { prompt: teacherPolicy(values.policy) }),
+    ...(values['retrieval-server'] && { retrievalServer: retrieveEndpoint(values['retrieval-server']) }),
   };
 }
 
@@ -93,6 +99,8 @@ function teacherPolicy(policy: string): 'asp-teacher' {
 }
 type Settings = ReturnType<typeof settingsOf>;
 
+const retrievalOf = (settings: Settings) => settings.retrievalServer ?? `${settings.retrieval} retrieval`;
+
 /** The flags as the app's run settings, so a run here is set up the way the app's pages set theirs up. */
 function runSettingsOf(settings: Settings): RunSettings {
   return { ...DEFAULT_RUN_SETTINGS, topK: settings.topK, maxTurns: settings.maxTurns, retrievalMode: settings.retrieval, noiseKind: settings.noiseKind, noisePercent: 100 * settings.noise };
@@ -100,6 +108,7 @@ function runSettingsOf(settings: Settings): RunSettings {
 
 /** Through the retrieval service, as the app's worker opens an index; no query embedder for lexical runs. */
 async function openRetriever(settings: Settings, modelDir: string | undefined): Promise<{ retriever: Retriever; close: () => Promise<void> }> {
+  if (settings.retrievalServer) return { retriever: new RemoteRetriever(settings.retrievalServer), close: async () => undefined };
   if (!existsSync(join(settings.index, 'manifest.json'))) throw new Error(`no index at ${settings.index} (build one with npm run build-index)`);
   const service = new RetrievalService(folderDependencies(settings.retrieval === 'lexical' ? undefined : (spec) => loadQueryEmbedder(spec, modelDir)));
   const info = await service.open(folderRequest(settings.index), () => undefined);
@@ -149,7 +158,7 @@ async function main(): Promise<void> {
   const { retriever, close } = await openRetriever(settings, values['model-dir']);
   const paused = abortOnCtrlC('paused: run the same command again to resume');
   const progress = terminalProgress();
-  progress.start(`${settings.policy}, ${settings.retrieval} retrieval`, selected.length);
+  progress.start(`${settings.policy}, ${retrievalOf(settings)}`, selected.length);
   progress.update(results.length);
   try {
     const run = runSettingsOf(settings);
@@ -185,7 +194,7 @@ function report(out: string, settings: Settings, results: QuestionResult[]): voi
   writeFileSync(join(out, 'asp-filter.json'), JSON.stringify({ minF1: DEFAULT_FILTER.minF1, phrases: DEFAULT_FILTER.phrases, counts: filter.counts, kept: filter.kept.map((r) => r.id), dropped: filter.dropped }, null, 1));
   const pct = (x: number) => (100 * x).toFixed(1);
   console.table({
-    [`${settings.model} · ${settings.policy} · ${settings.retrieval}`]: {
+    [`${settings.model} · ${settings.policy} · ${retrievalOf(settings)}`]: {
       questions: summary.questions,
       'String-F1': pct(summary.f1),
       EM: pct(summary.em),

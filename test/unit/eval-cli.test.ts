@@ -4,6 +4,8 @@
  * the runner and the CLI (files, numbers, resume), not a model.
  */
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -158,5 +160,32 @@ describe('npm run eval', () => {
     expect(child.status).toBe(1);
     expect(child.output).toMatch(/question .+ failed: .*the 0 finished questions are kept/);
     expect(() => readFileSync(join(out, 'results.jsonl'))).toThrow();
+  });
+
+  it('--retrieval-server searches a Search-R1 retrieval server instead of the index, and stops with a clear error when it is down', async () => {
+    const requests: unknown[] = [];
+    const retrieval = createServer((req, res) => {
+      let raw = '';
+      req.on('data', (c: Buffer) => (raw += c.toString()));
+      req.on('end', () => {
+        requests.push(JSON.parse(raw));
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ result: [[{ document: { id: '42', contents: '"Remote Title"\nfrom the server' }, score: 0.9 }]] }));
+      });
+    });
+    await new Promise<void>((resolve) => retrieval.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(retrieval.address() as AddressInfo).port}`;
+    try {
+      const out = mkdtempSync(join(tmpdir(), 'sdg-eval-out-'));
+      const run = await evalCli('--out', out, '--limit', '1', '--retrieval-server', url);
+      expect(run.status, run.output).toBe(0);
+      expect(run.output).toContain(`always-search · ${url}/retrieve`);
+      expect(requests).toEqual([{ queries: [expect.any(String)], topk: 3, return_scores: true }]);
+      expect(readFileSync(join(out, 'traces.jsonl'), 'utf8')).toContain('Remote Title');
+    } finally {
+      retrieval.close();
+    }
+    const down = await evalCli('--out', mkdtempSync(join(tmpdir(), 'sdg-eval-out-')), '--retrieval-server', 'http://127.0.0.1:9');
+    expect(down.status).toBe(1);
+    expect(down.output).toMatch(/question .+ failed: could not reach the retrieval server at http:\/\/127\.0\.0\.1:9\/retrieve .*the 0 finished questions are kept/);
   });
 });
