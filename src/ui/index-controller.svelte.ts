@@ -2,13 +2,15 @@
  * The open index: the built indexes to pick from, opening one in the retrieval worker (started once,
  * restarted when it crashes), and keeping the open index when another fails to open. `state` is what the
  * index form shows; `retriever` is what runs search: null while an index loads, and whenever none is
- * open in a live worker. An index whose vectors the builder is still embedding (`npm run dev`'s first run)
+ * open in a live worker. Instead of a local index, runs may search a retrieval server (Search-R1's
+ * protocol, src/retrieval/remote-retriever.ts): it ranks with its own index. An index whose vectors the builder is still embedding (`npm run dev`'s first run)
  * shows how far it has got, and is opened again by itself once they land.
  */
 import { errorMessage } from '../core/util/error-message.ts';
 import { CATALOG_FILE, parseCatalog, type CatalogEntry } from '../core/index/index-catalog.ts';
 import { embeddingProgressUrl, parseEmbeddingProgress, type EmbeddingProgress } from '../core/index/embedding-progress.ts';
 import type { RetrievalClient } from '../retrieval/retrieval-client.ts';
+import { RemoteRetriever } from '../retrieval/remote-retriever.ts';
 import type { IndexInfo, OpenRequest } from '../retrieval/retrieval-protocol.ts';
 import { plural } from '../core/util/plural.ts';
 import { mb } from '../storage/quota.ts';
@@ -16,6 +18,9 @@ import type { LoadState } from './load-state.ts';
 
 /** The part of the retrieval worker's client the page uses. */
 export type IndexClient = Pick<RetrievalClient, 'open' | 'prefetch' | 'trim' | 'inMode'>;
+
+/** What runs search: the worker's open index in a mode, or a retrieval server (whatever the mode). */
+export type SearchSource = Pick<IndexClient, 'inMode'>;
 
 /** Starts a retrieval worker; `onFailure` hears once when it crashes or hangs (the client is dead then). */
 export type StartWorker = (onFailure: (error: Error) => void) => Promise<IndexClient>;
@@ -41,11 +46,22 @@ export const MAX_WORKER_RESTARTS = 3;
 /** What the page asks to open; the client adds where USE-lite's files are. */
 type IndexRequest = Pick<OpenRequest, 'manifestUrl' | 'embeddingModelsUrl'>;
 
+/** What was searched before a switch, for when the switch fails. */
+interface Searched {
+  info: IndexInfo;
+  label: string;
+  request: IndexRequest | null;
+  retriever: SearchSource;
+  server: string | null;
+}
+
 export class IndexController {
   state = $state.raw<LoadState>({ status: 'idle' });
   /** The open index (kept while another loads): its modes, and why dense search is off when it is. */
   info = $state.raw<IndexInfo | null>(null);
-  retriever = $state.raw<IndexClient | null>(null);
+  retriever = $state.raw<SearchSource | null>(null);
+  /** The retrieval server's endpoint while runs search one instead of a local index. */
+  server = $state<string | null>(null);
   /** What happened to the index or the worker that the user should know (a crash, a recovery, no offline copy). */
   notice = $state<string | null>(null);
   /** The indexes built into this app (`indexes.json`), for the index picker. */
@@ -93,9 +109,58 @@ export class IndexController {
     this.client?.trim().catch(() => undefined);
   }
 
+  /**
+   * Searches a retrieval server from now on. One small query first: a server that is down, refuses this
+   * page's origin or speaks another protocol says so here, not in the middle of a run.
+   */
+  async connect(url: string): Promise<void> {
+    this.beforeSwitch();
+    this.notice = null;
+    const previous = this.searched();
+    this.retriever = null;
+    const load = ++this.loads;
+    this.embedding = null;
+    this.state = { status: 'loading', progress: { text: `connecting to ${url}` } };
+    try {
+      const remote = new RemoteRetriever(url);
+      await remote.search('Wikipedia', 1);
+      if (load !== this.loads) return;
+      this.request = null;
+      this.server = remote.endpoint;
+      this.info = { name: remote.endpoint, passages: 0, bytes: 0, modes: [], embedder: null, denseUnavailable: null };
+      this.retriever = { inMode: () => remote };
+      this.state = { status: 'ready', label: `${remote.endpoint} · retrieval server` };
+    } catch (error) {
+      if (load === this.loads) this.fail(previous, `Could not connect to ${url}`, error);
+    }
+  }
+
+  /** The source runs search now, when there is one; a failed switch goes back to it. */
+  private searched(): Searched | null {
+    const { retriever, info, state } = this;
+    return retriever && info && state.status === 'ready' ? { info, label: state.label, request: this.request, retriever, server: this.server } : null;
+  }
+
+  /** A switch failed: the previous source keeps serving when it still can, and a notice says why. */
+  private fail(previous: Searched | null, what: string, error: unknown): void {
+    // A local index lives in the worker: only a live one still has it open.
+    const retriever = previous?.server ? previous.retriever : previous && this.client;
+    if (previous && retriever) {
+      this.info = previous.info;
+      this.retriever = retriever;
+      this.request = previous.request;
+      this.server = previous.server;
+      this.state = { status: 'ready', label: previous.label };
+      this.notice = `${what}: ${errorMessage(error)}. Still using ${previous.label}.`;
+      return;
+    }
+    this.info = null;
+    this.state = { status: 'error', message: errorMessage(error) };
+  }
+
   private async open(request: IndexRequest): Promise<void> {
     // The worker keeps its open index until a new one has opened: a bad URL must not lose it.
-    const previous = this.retriever && this.info && this.state.status === 'ready' ? { info: this.info, label: this.state.label, request: this.request } : null;
+    const previous = this.searched();
     this.retriever = null;
     this.request = request;
     // A newer load (a second click, or a pick while the demo loads) makes this one's updates moot.
@@ -115,22 +180,13 @@ export class IndexController {
       if (!current()) return;
       this.info = info;
       this.retriever = client;
+      this.server = null;
       this.state = { status: 'ready', label: `${info.name} · ${plural(info.passages, 'passage', 'passages')}` };
       this.keepOffline(client, info, current);
       void this.watchEmbedding(request, current);
     } catch (error) {
       settled = true;
-      if (!current()) return;
-      if (previous && this.client) {
-        this.info = previous.info;
-        this.retriever = this.client;
-        this.request = previous.request;
-        this.state = { status: 'ready', label: previous.label };
-        this.notice = `Could not open ${request.manifestUrl}: ${errorMessage(error)}. Still using ${previous.label}.`;
-        return;
-      }
-      this.info = null;
-      this.state = { status: 'error', message: errorMessage(error) };
+      if (current()) this.fail(previous, `Could not open ${request.manifestUrl}`, error);
     }
   }
 
@@ -154,7 +210,7 @@ export class IndexController {
 
   /** Opens the same index again, without a loading state: it stays searchable, and gains its new modes. */
   private async reopen(request: IndexRequest, current: () => boolean): Promise<void> {
-    const client = this.retriever;
+    const client = this.retriever === this.client ? this.client : null;
     const info = client ? await client.open(request.manifestUrl, () => {}, request.embeddingModelsUrl || undefined).catch(() => null) : null;
     if (!current()) return;
     this.embedding = null;
@@ -196,6 +252,8 @@ export class IndexController {
     if (this.clientStart !== failed) return;
     this.clientStart = null;
     this.client = null;
+    // Runs on a retrieval server need no worker: the next local open starts a new one.
+    if (this.server) return;
     this.retriever = null;
     if (++this.workerRestarts > MAX_WORKER_RESTARTS || !this.request) {
       this.state = { status: 'error', message: `${error.message}. It failed ${this.workerRestarts} times: reload the page.` };

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { allowedBy, connectPolicy, connectSources, policyOrigin } from '../core/util/connect-policy.ts';
 import type { EngineSettings } from '../engines/load.ts';
 import { configuredUrls, readEngineForm } from './engine-form-store.ts';
+import { readRetrievalServer } from './retrieval-server-store.ts';
 
 const ALLOW_KEY = 'sdg.allowed-hosts.v1';
 /** Per tab: the load to run again after "Allow … and reload". */
@@ -22,7 +23,7 @@ let installed: string[] | null = null;
 /** Adds the narrowed policy to the document (once). Returns its connect-src sources. */
 export function installConnectPolicy(): string[] {
   if (installed) return installed;
-  const sources = connectSources([...configuredUrls(readEngineForm()), ...readAllowList()], location.href);
+  const sources = connectSources([...configuredUrls(readEngineForm()), readRetrievalServer().url, ...readAllowList()], location.href);
   const meta = document.createElement('meta');
   meta.httpEquiv = 'Content-Security-Policy';
   meta.content = connectPolicy(sources);

@@ -2,6 +2,8 @@
  * Opening an index as the index form and the runs see it: a newer load wins, a failed one keeps the
  * open index, and a crashed worker is restarted with the index opened again (a few times at most).
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { IndexController, MAX_WORKER_RESTARTS } from '../../src/ui/index-controller.svelte.ts';
 import type { EmbeddingProgress } from '../../src/core/index/embedding-progress.ts';
@@ -212,5 +214,49 @@ describe('IndexController while the builder embeds the vectors (npm run dev, fir
     await answer(null);
     expect(workers.latest().opens).toHaveLength(2);
     expect(controller.info?.name).toBe('Other');
+  });
+
+  describe('a retrieval server', () => {
+    /** A Search-R1 /retrieve server answering one passage, or HTTP 500 when `failing`. */
+    async function retrievalServer(failing = false): Promise<{ url: string; close: () => void }> {
+      const server = createServer((_, res) => {
+        if (failing) return void res.writeHead(500).end('index not loaded');
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ result: [[{ document: { id: 'remote-1', contents: '"Remote"\ntext' }, score: 1 }]] }));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
+    }
+
+    it('is searched instead of the local index once it answers, and named by its URL', async () => {
+      const { controller, open, searchedBy, cancels } = setup();
+      await open('./a.json', 'A');
+      const server = await retrievalServer();
+      try {
+        await controller.connect(server.url);
+        expect(controller.state).toEqual({ status: 'ready', label: `${server.url}/retrieve · retrieval server` });
+        expect(controller.server).toBe(`${server.url}/retrieve`);
+        expect(cancels()).toBe(2);
+        expect(await searchedBy()).toBe('remote-1');
+        await open('./b.json', 'B');
+        expect(controller.server).toBeNull();
+        expect(await searchedBy()).toBe('worker-1');
+      } finally {
+        server.close();
+      }
+    });
+
+    it('that fails leaves the open index searched, with a notice that says why', async () => {
+      const { controller, open, searchedBy } = setup();
+      await open('./a.json', 'A');
+      const server = await retrievalServer(true);
+      try {
+        await controller.connect(server.url);
+        expect(controller.state).toEqual({ status: 'ready', label: 'A · 3 passages' });
+        expect(controller.notice).toBe(`Could not connect to ${server.url}: the retrieval server at ${server.url}/retrieve answered HTTP 500: index not loaded. Still using A · 3 passages.`);
+        expect(await searchedBy()).toBe('worker-1');
+      } finally {
+        server.close();
+      }
+    });
   });
 });

@@ -76,7 +76,10 @@ describe('RemoteRetriever against servers that fail', () => {
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
   const answering = (body: unknown, status = 200) => serve((_, res) => res.writeHead(status, { 'content-type': 'application/json' }).end(typeof body === 'string' ? body : JSON.stringify(body)));
-  afterAll(() => servers.forEach((s) => s.closeAllConnections() || s.close()));
+  afterAll(() => servers.forEach((s) => {
+    s.closeAllConnections();
+    s.close();
+  }));
 
   it('says a server that is down cannot be reached, and the agent run ends with that error in its trace', async () => {
     const url = await serve(() => undefined);
