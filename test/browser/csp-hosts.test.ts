@@ -8,9 +8,10 @@
 import { readFileSync } from 'node:fs';
 import type { Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cspViolations, launchWatchedChromium, openPanel, startAppFixture, waitForStatus, type AppFixture, type WatchedChromium } from './app-fixture.ts';
+import { cspViolations, launchWatchedChromium, loadTinyModel, openPanel, startAppFixture, waitForStatus, type AppFixture, type WatchedChromium } from './app-fixture.ts';
 
 const NEW_HOST = 'https://models.example.org';
+const RETRIEVAL_HOST = 'https://retrieval.example.org';
 
 let app: AppFixture;
 let browser: WatchedChromium;
@@ -87,6 +88,42 @@ describe('the connect policy narrows to the configured model hosts', () => {
     expect(await cspViolations(page)).toEqual([]);
     // Only the stand-in hosts were asked for; the stray host never was.
     expect(browser.requests.offMachine().filter((url) => !/^https:\/\/(huggingface\.co|cas-bridge\.xethub\.hf\.co|models\.example\.org)\//.test(url))).toEqual([]);
+    await page.close();
+  });
+
+  it('lets the user search a retrieval server on a new host: Allow and reload, then Ask searches it', async () => {
+    const page = await browser.context.newPage();
+    const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'content-type', 'access-control-allow-methods': 'POST' };
+    const asked: unknown[] = [];
+    await page.route(`${RETRIEVAL_HOST}/**`, (route) => {
+      if (route.request().method() === 'OPTIONS') return route.fulfill({ status: 204, headers: cors });
+      asked.push(route.request().postDataJSON());
+      return route.fulfill({ status: 200, headers: { ...cors, 'content-type': 'application/json' }, body: JSON.stringify({ result: [[{ document: { id: 'r1', contents: '"Remote Title"\nfrom the server' }, score: 1 }]] }) });
+    });
+    await page.goto(app.server.url);
+    await waitForStatus(page, 'index', 'ready');
+    await openPanel(page, 'index');
+    await page.check('input[name=index-source][value=server]');
+    await page.fill('input[name=retrieval-server]', RETRIEVAL_HOST);
+    await page.click('button:text-is("Connect")');
+    const allow = page.locator(`[data-testid=retrieval-server-blocked] button:text-is("Allow ${RETRIEVAL_HOST} and reload")`);
+    await allow.waitFor();
+    expect(asked).toEqual([]);
+
+    await Promise.all([page.waitForEvent('load'), allow.click()]);
+    // After the reload the policy names the server, and the page connects to it by itself.
+    expect((await policies(page))[1]?.split(' ')).toContain(RETRIEVAL_HOST);
+    await waitForStatus(page, 'index', 'ready');
+    expect(await page.textContent('[data-testid=index-chip]')).toContain(`${RETRIEVAL_HOST}/retrieve · retrieval server`);
+    await loadTinyModel(page, app);
+    await page.fill('textarea[name=question]', 'Who wrote it?');
+    await page.click('button:text-is("Ask")');
+    await page.waitForSelector('[data-kind=end]', { timeout: 120_000 });
+    expect(await page.locator('[data-kind=passages] summary').first().textContent()).toMatch(/^1 passage · \d+ ms$/);
+    expect(asked.length).toBeGreaterThanOrEqual(2);
+    expect(asked.at(-1)).toEqual({ queries: [expect.any(String)], topk: 3, return_scores: true });
+    expect(await cspViolations(page)).toEqual([]);
+    await page.evaluate(() => localStorage.removeItem('sdg.retrieval-server.v1'));
     await page.close();
   });
 });
