@@ -4,6 +4,7 @@
  *   npm run build-index -- --input <passages.jsonl | benchmark.jsonl> [--out public/index]
  *   npm run build-index -- --input enwiki-latest-pages-articles.xml.bz2 --limit 20000 [--titles titles.txt]
  *   npm run build-index -- --input passages.jsonl --embedder e5 [--model Xenova/e5-base-v2]
+ *   npm run build-index -- --input passages.jsonl --embedder openai --base-url http://gpu-box:8080 --model <name> [--concurrency 4] [--batch 64]
  *   npm run build-index -- --demo      (the demo index from ../shared/data, skipped when it is current)
  *   npm run build-index -- --demo --lexical-first   (npm run dev: only what the first question needs)
  */
@@ -38,7 +39,7 @@ const BUILDING = 'Building the demo index (HotpotQA paragraphs, USE-lite embeddi
 const BUILDING_LEXICAL = 'Building the demo\'s lexical index (HotpotQA paragraphs; the vectors follow in the background)…';
 const EMBEDDING = 'Embedding the demo\'s vectors in the background (USE-lite; resumable if interrupted): the app searches lexically meanwhile.';
 const USAGE =
-  'usage: npm run build-index -- --input <file.jsonl | dump.xml.bz2> [--out public/index] [--embedder use-lite|e5|none] [--model <hub id>] [--remote-host <url>] [--model-dir <folder>] [--shard-mb 2] [--chunk-words 100] [--threads N] [--limit N] [--titles file]';
+  'usage: npm run build-index -- --input <file.jsonl | dump.xml.bz2> [--out public/index] [--embedder use-lite|e5|openai|none] [--model <hub id | server model>] [--remote-host <url>] [--model-dir <folder>] [--base-url <server>] [--concurrency N] [--batch B] [--dimension D] [--query-prefix text] [--passage-prefix text] [--shard-mb 2] [--chunk-words 100] [--threads N] [--limit N] [--titles file]';
 
 const OPTIONS = {
   input: { type: 'string' },
@@ -55,6 +56,12 @@ const OPTIONS = {
   model: { type: 'string' },
   'remote-host': { type: 'string' },
   'model-dir': { type: 'string' },
+  'base-url': { type: 'string' },
+  concurrency: { type: 'string', default: '4' },
+  batch: { type: 'string' },
+  dimension: { type: 'string' },
+  'query-prefix': { type: 'string' },
+  'passage-prefix': { type: 'string' },
   threads: { type: 'string', default: String(Math.min(4, availableParallelism())) },
   limit: { type: 'string' },
   titles: { type: 'string' },
@@ -68,11 +75,31 @@ function positive(value: string, flag: string): number {
   return n;
 }
 
+const SERVER_FLAGS = ['base-url', 'dimension', 'query-prefix', 'passage-prefix'] as const;
+
 function embedderChoice(values: Values): EmbedderChoice {
   const kind = values.embedder;
-  if (kind !== 'use-lite' && kind !== 'e5' && kind !== 'none') throw new Error(`--embedder must be use-lite, e5 or none, got "${kind}"`);
-  if (kind !== 'e5' && (values.model || values['remote-host'] || values['model-dir'])) throw new Error('--model, --remote-host and --model-dir go with --embedder e5');
-  return { kind, ...(values.model && { model: values.model }), ...(values['remote-host'] && { remoteHost: values['remote-host'] }), ...(values['model-dir'] && { modelDir: resolve(values['model-dir']) }) };
+  if (kind !== 'use-lite' && kind !== 'e5' && kind !== 'openai' && kind !== 'none') throw new Error(`--embedder must be use-lite, e5, openai or none, got "${kind}"`);
+  if (kind !== 'e5' && (values['remote-host'] || values['model-dir'])) throw new Error('--remote-host and --model-dir go with --embedder e5');
+  if (kind !== 'e5' && kind !== 'openai' && values.model) throw new Error('--model goes with --embedder e5 or openai');
+  if (kind !== 'openai') {
+    const stray = SERVER_FLAGS.find((flag) => values[flag] !== undefined);
+    if (stray) throw new Error(`--${stray} goes with --embedder openai`);
+  }
+  const common: EmbedderChoice = { kind, ...(values.model && { model: values.model }), ...(values['remote-host'] && { remoteHost: values['remote-host'] }), ...(values['model-dir'] && { modelDir: resolve(values['model-dir']) }) };
+  return kind === 'openai' ? { ...common, server: serverOf(values) } : common;
+}
+
+function serverOf(values: Values): NonNullable<EmbedderChoice['server']> {
+  if (!values['base-url'] || !values.model) throw new Error('--embedder openai needs --base-url <server> (e.g. http://127.0.0.1:8080/v1) and --model <the name the server knows>');
+  return {
+    baseUrl: values['base-url'],
+    concurrency: Math.round(positive(values.concurrency, 'concurrency')),
+    ...(values.dimension && { dimension: Math.round(positive(values.dimension, 'dimension')) }),
+    ...(values['query-prefix'] && { queryPrefix: values['query-prefix'] }),
+    ...(values['passage-prefix'] && { passagePrefix: values['passage-prefix'] }),
+    onRetry: (why, ms) => console.warn(`embedding server: ${why}; retrying in ${(ms / 1000).toFixed(1)} s`),
+  };
 }
 
 function currentManifest(outDir: string): IndexManifest | null {
@@ -206,8 +233,11 @@ const interruptible = () => abortOnCtrlC('interrupted: the last complete index (
 async function build(values: Values, corpus: Corpus, signal: AbortSignal, embedding?: EmbeddingReport): Promise<void> {
   const shardBytes = shardBytesOf(values);
   const threads = Math.round(positive(values.threads, 'threads'));
-  const embedder = threads > 1 ? await startPool(embedderChoice(values), threads) : await loadEmbedder(embedderChoice(values));
-  const options: BuildOptions = { outDir: resolve(values.out), embedder, shardBytes, cacheDir: resolve(values['cache-dir']), signal, progress: terminalProgress(), ...(embedding && { onEmbedded: embedding.update }) };
+  const choice = embedderChoice(values);
+  // A server embeds with its own hardware: its batches run concurrently from this one thread.
+  const embedder = threads > 1 && choice.kind !== 'openai' ? await startPool(choice, threads) : await loadEmbedder(choice);
+  const batchSize = values.batch ? Math.round(positive(values.batch, 'batch')) : undefined;
+  const options: BuildOptions = { outDir: resolve(values.out), embedder, shardBytes, cacheDir: resolve(values['cache-dir']), signal, progress: terminalProgress(), ...(batchSize && { batchSize }), ...(embedding && { onEmbedded: embedding.update }) };
   try {
     const started = performance.now();
     const report = await buildIndex(corpus.input, options).catch((error: unknown) => {
