@@ -23,7 +23,7 @@ import { EmbedderPool } from './embed-pool.ts';
 import { loadEmbedder, type EmbedderChoice } from './embedders.ts';
 import { USE_LITE_ID } from '../src/embedders/use-lite.ts';
 import { registerIndex } from './catalog.ts';
-import { silentProgress, terminalProgress, type Progress } from './progress.ts';
+import { EmbeddingRate, silentProgress, terminalProgress, type Progress } from './progress.ts';
 import { demoDownload, ensureDownload, fileSha256 } from './demo-corpus.ts';
 import { QUESTIONS_FILE, writeDemoQuestions } from './demo-questions.ts';
 import { isWikipediaDump, newTally, PassageCollector, readHotpotJson, streamPassages, streamWikipediaPassages, type ReadReport } from './sources.ts';
@@ -119,12 +119,12 @@ interface Corpus {
 
 /** A read's passages, shown as a progress bar over the input's bytes (closed when the last is pulled)
  * and counted. */
-function progressed(input: string, read: (onBytes: (bytes: number) => void) => AsyncGenerator<Document, unknown>, progress: Progress = terminalProgress()): { documents: AsyncGenerator<Document>; count: () => number } {
+function progressed(input: string, read: (onBytes: (bytes: number) => void) => AsyncGenerator<Document, unknown>, progress: Progress = terminalProgress(), rate?: EmbeddingRate): { documents: AsyncGenerator<Document>; count: () => number } {
   let passages = 0;
   async function* documents(): AsyncGenerator<Document> {
     progress.start(`indexing ${basename(input)} (bytes read)`, statSync(input).size);
     try {
-      for await (const document of read((bytes) => progress.update(bytes))) {
+      for await (const document of read((bytes) => progress.update(bytes, rate?.note()))) {
         passages++;
         yield document;
       }
@@ -135,14 +135,14 @@ function progressed(input: string, read: (onBytes: (bytes: number) => void) => A
   return { documents: documents(), count: () => passages };
 }
 
-function dumpCorpus(values: Values, input: string, chunkWords: number, signal: AbortSignal, sha256: string): Corpus {
+function dumpCorpus(values: Values, input: string, chunkWords: number, signal: AbortSignal, sha256: string, rate: EmbeddingRate): Corpus {
   const titles = values.titles ? new Set(readFileSync(values.titles, 'utf8').split('\n').map((t) => t.trim()).filter(Boolean)) : undefined;
   const limit = values.limit ? Math.round(positive(values.limit, 'limit')) : undefined;
   let result: { stats: DumpStats; duplicates: number } | undefined;
   async function* read(onBytes: (bytes: number) => void): AsyncGenerator<Document> {
     result = yield* streamWikipediaPassages(input, chunkWords, { ...(titles && { titles }), ...(limit && { limit }), signal, onBytes });
   }
-  const { documents, count } = progressed(input, read);
+  const { documents, count } = progressed(input, read, terminalProgress(), rate);
   return {
     input: { name: values.name ?? basename(input), source: { kind: 'wikipedia-dump', file: basename(input), sha256 }, documents, chunkWords },
     report() {
@@ -154,7 +154,7 @@ function dumpCorpus(values: Values, input: string, chunkWords: number, signal: A
   };
 }
 
-function abstractsCorpus(values: Values, input: string, chunkWords: number, signal: AbortSignal, sha256: string): Corpus {
+function abstractsCorpus(values: Values, input: string, chunkWords: number, signal: AbortSignal, sha256: string, rate: EmbeddingRate): Corpus {
   const limit = values.limit ? Math.round(positive(values.limit, 'limit')) : undefined;
   const collector = new PassageCollector(chunkWords);
   let stats: AbstractsStats | undefined;
@@ -166,7 +166,7 @@ function abstractsCorpus(values: Values, input: string, chunkWords: number, sign
       yield* collector.add(next.value.title, next.value.text);
     }
   }
-  const { documents, count } = progressed(input, read);
+  const { documents, count } = progressed(input, read, terminalProgress(), rate);
   return {
     input: { name: values.name ?? basename(input), source: { kind: 'hotpotqa-abstracts', file: basename(input), sha256 }, documents, chunkWords },
     report() {
@@ -177,9 +177,9 @@ function abstractsCorpus(values: Values, input: string, chunkWords: number, sign
   };
 }
 
-function jsonlCorpus(name: string, input: string, chunkWords: number, sha256: string, kind: IndexManifest['source']['kind'], progress?: Progress): Corpus {
+function jsonlCorpus(name: string, input: string, chunkWords: number, sha256: string, kind: IndexManifest['source']['kind'], progress?: Progress, rate?: EmbeddingRate): Corpus {
   const tally = newTally();
-  const { documents, count } = progressed(input, (onBytes) => streamPassages(input, chunkWords, tally, onBytes), progress);
+  const { documents, count } = progressed(input, (onBytes) => streamPassages(input, chunkWords, tally, onBytes), progress, rate);
   return {
     input: { name, source: { kind, file: basename(input), sha256 }, documents, chunkWords },
     report() {
@@ -207,12 +207,12 @@ function reportSkipped(skipped: readonly { line: number; reason: string }[]): vo
   if (skipped.length > 10) console.warn(`  … and ${skipped.length - 10} more`);
 }
 
-async function openCorpus(values: Values, input: string, chunkWords: number, signal: AbortSignal): Promise<Corpus> {
+async function openCorpus(values: Values, input: string, chunkWords: number, signal: AbortSignal, rate: EmbeddingRate): Promise<Corpus> {
   if (!existsSync(input)) throw new Error(`input file not found: ${input}`);
   const sha256 = await fileSha256(input);
-  if (isHotpotAbstracts(input)) return abstractsCorpus(values, input, chunkWords, signal, sha256);
-  if (isWikipediaDump(input)) return dumpCorpus(values, input, chunkWords, signal, sha256);
-  return jsonlCorpus(values.name ?? basename(input), input, chunkWords, sha256, 'jsonl');
+  if (isHotpotAbstracts(input)) return abstractsCorpus(values, input, chunkWords, signal, sha256, rate);
+  if (isWikipediaDump(input)) return dumpCorpus(values, input, chunkWords, signal, sha256, rate);
+  return jsonlCorpus(values.name ?? basename(input), input, chunkWords, sha256, 'jsonl', undefined, rate);
 }
 
 /** The process's peak resident memory (what a user's machine must have free). */
@@ -230,14 +230,15 @@ async function startPool(choice: EmbedderChoice, threads: number): Promise<Build
 /** Ctrl-C stops the build at its next passage or term; the output folder keeps its last whole index. */
 const interruptible = () => abortOnCtrlC('interrupted: the last complete index (if any) is untouched; run the same command again to build it');
 
-async function build(values: Values, corpus: Corpus, signal: AbortSignal, embedding?: EmbeddingReport): Promise<void> {
+async function build(values: Values, corpus: Corpus, signal: AbortSignal, embedding?: EmbeddingReport, rate?: EmbeddingRate): Promise<void> {
   const shardBytes = shardBytesOf(values);
   const threads = Math.round(positive(values.threads, 'threads'));
   const choice = embedderChoice(values);
   // A server embeds with its own hardware: its batches run concurrently from this one thread.
   const embedder = threads > 1 && choice.kind !== 'openai' ? await startPool(choice, threads) : await loadEmbedder(choice);
   const batchSize = values.batch ? Math.round(positive(values.batch, 'batch')) : undefined;
-  const options: BuildOptions = { outDir: resolve(values.out), embedder, shardBytes, cacheDir: resolve(values['cache-dir']), signal, progress: terminalProgress(), ...(batchSize && { batchSize }), ...(embedding && { onEmbedded: embedding.update }) };
+  const onEmbedded = embedding?.update ?? rate?.update;
+  const options: BuildOptions = { outDir: resolve(values.out), embedder, shardBytes, cacheDir: resolve(values['cache-dir']), signal, progress: terminalProgress(), ...(batchSize && { batchSize }), ...(onEmbedded && { onEmbedded }) };
   try {
     const started = performance.now();
     const report = await buildIndex(corpus.input, options).catch((error: unknown) => {
@@ -350,7 +351,8 @@ async function main(): Promise<void> {
   if (values.demo) return demo(values);
   if (!values.input) throw new Error(USAGE);
   const signal = interruptible();
-  return build(values, await openCorpus(values, resolve(values.input), chunkWordsOf(values), signal), signal);
+  const rate = new EmbeddingRate();
+  return build(values, await openCorpus(values, resolve(values.input), chunkWordsOf(values), signal, rate), signal, undefined, rate);
 }
 
 runCommand('index-builder', main);
