@@ -16,6 +16,7 @@ import { openIndexFolder } from '../../index-builder/open-folder.ts';
 import { readPassages } from '../../index-builder/sources.ts';
 import { EmbeddingCache } from '../../index-builder/embedding-cache.ts';
 import type { Document } from '../../src/core/agent/retriever.ts';
+import { EmbedderSpec } from '../../src/core/index/index-manifest.ts';
 import { OpenAiEmbedder, openAiSpec, type OpenAiEmbedderOptions } from '../../src/embedders/openai.ts';
 import { decodeVectorShard } from '../../src/retrieval/shard-codec.ts';
 import { dequantizeRow } from '../../src/retrieval/vectors.ts';
@@ -172,6 +173,10 @@ describe('the OpenAI embeddings client', () => {
       expect((await OpenAiEmbedder.connect({ baseUrl, model: server.model })).dimension).toBe(32);
     }
     await expect(OpenAiEmbedder.connect({ baseUrl: 'http://user:key@127.0.0.1:1/v1', model: 'm' })).rejects.toThrow('must not contain a user name or password');
+    // A manifest from elsewhere cannot smuggle them in either.
+    const spec = { kind: 'openai', id: 'openai:m', model: 'm', dimension: 32 };
+    expect(EmbedderSpec.safeParse({ ...spec, baseUrl: 'https://gpu.example.org/v1' }).success).toBe(true);
+    for (const baseUrl of ['https://user:key@gpu.example.org/v1', 'https://gpu.example.org/v1?key=1', 'javascript:alert(1)']) expect(EmbedderSpec.safeParse({ ...spec, baseUrl }).success).toBe(false);
   });
 });
 
