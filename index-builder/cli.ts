@@ -4,6 +4,7 @@
  *   npm run build-index -- --input <passages.jsonl | benchmark.jsonl> [--out public/index]
  *   npm run build-index -- --input enwiki-latest-pages-articles.xml.bz2 --limit 20000 [--titles titles.txt]
  *   npm run build-index -- --input passages.jsonl --embedder e5 [--model Xenova/e5-base-v2]
+ *   npm run build-index -- --input passages.jsonl --embedder openai --base-url http://gpu-box:8080 --model <name> [--concurrency 4] [--batch 64]
  *   npm run build-index -- --demo      (the demo index from ../shared/data, skipped when it is current)
  *   npm run build-index -- --demo --lexical-first   (npm run dev: only what the first question needs)
  */
@@ -22,7 +23,7 @@ import { EmbedderPool } from './embed-pool.ts';
 import { loadEmbedder, type EmbedderChoice } from './embedders.ts';
 import { USE_LITE_ID } from '../src/embedders/use-lite.ts';
 import { registerIndex } from './catalog.ts';
-import { silentProgress, terminalProgress, type Progress } from './progress.ts';
+import { EmbeddingRate, silentProgress, terminalProgress, type Progress } from './progress.ts';
 import { demoDownload, ensureDownload, fileSha256 } from './demo-corpus.ts';
 import { QUESTIONS_FILE, writeDemoQuestions } from './demo-questions.ts';
 import { isWikipediaDump, newTally, PassageCollector, readHotpotJson, streamPassages, streamWikipediaPassages, type ReadReport } from './sources.ts';
@@ -38,7 +39,7 @@ const BUILDING = 'Building the demo index (HotpotQA paragraphs, USE-lite embeddi
 const BUILDING_LEXICAL = 'Building the demo\'s lexical index (HotpotQA paragraphs; the vectors follow in the background)…';
 const EMBEDDING = 'Embedding the demo\'s vectors in the background (USE-lite; resumable if interrupted): the app searches lexically meanwhile.';
 const USAGE =
-  'usage: npm run build-index -- --input <file.jsonl | dump.xml.bz2> [--out public/index] [--embedder use-lite|e5|none] [--model <hub id>] [--remote-host <url>] [--model-dir <folder>] [--shard-mb 2] [--chunk-words 100] [--threads N] [--limit N] [--titles file]';
+  'usage: npm run build-index -- --input <file.jsonl | dump.xml.bz2> [--out public/index] [--embedder use-lite|e5|openai|none] [--model <hub id | server model>] [--remote-host <url>] [--model-dir <folder>] [--base-url <server>] [--concurrency N] [--batch B] [--dimension D] [--query-prefix text] [--passage-prefix text] [--shard-mb 2] [--chunk-words 100] [--threads N] [--limit N] [--titles file]';
 
 const OPTIONS = {
   input: { type: 'string' },
@@ -55,6 +56,12 @@ const OPTIONS = {
   model: { type: 'string' },
   'remote-host': { type: 'string' },
   'model-dir': { type: 'string' },
+  'base-url': { type: 'string' },
+  concurrency: { type: 'string', default: '4' },
+  batch: { type: 'string' },
+  dimension: { type: 'string' },
+  'query-prefix': { type: 'string' },
+  'passage-prefix': { type: 'string' },
   threads: { type: 'string', default: String(Math.min(4, availableParallelism())) },
   limit: { type: 'string' },
   titles: { type: 'string' },
@@ -68,11 +75,31 @@ function positive(value: string, flag: string): number {
   return n;
 }
 
+const SERVER_FLAGS = ['base-url', 'dimension', 'query-prefix', 'passage-prefix'] as const;
+
 function embedderChoice(values: Values): EmbedderChoice {
   const kind = values.embedder;
-  if (kind !== 'use-lite' && kind !== 'e5' && kind !== 'none') throw new Error(`--embedder must be use-lite, e5 or none, got "${kind}"`);
-  if (kind !== 'e5' && (values.model || values['remote-host'] || values['model-dir'])) throw new Error('--model, --remote-host and --model-dir go with --embedder e5');
-  return { kind, ...(values.model && { model: values.model }), ...(values['remote-host'] && { remoteHost: values['remote-host'] }), ...(values['model-dir'] && { modelDir: resolve(values['model-dir']) }) };
+  if (kind !== 'use-lite' && kind !== 'e5' && kind !== 'openai' && kind !== 'none') throw new Error(`--embedder must be use-lite, e5, openai or none, got "${kind}"`);
+  if (kind !== 'e5' && (values['remote-host'] || values['model-dir'])) throw new Error('--remote-host and --model-dir go with --embedder e5');
+  if (kind !== 'e5' && kind !== 'openai' && values.model) throw new Error('--model goes with --embedder e5 or openai');
+  if (kind !== 'openai') {
+    const stray = SERVER_FLAGS.find((flag) => values[flag] !== undefined);
+    if (stray) throw new Error(`--${stray} goes with --embedder openai`);
+  }
+  const common: EmbedderChoice = { kind, ...(values.model && { model: values.model }), ...(values['remote-host'] && { remoteHost: values['remote-host'] }), ...(values['model-dir'] && { modelDir: resolve(values['model-dir']) }) };
+  return kind === 'openai' ? { ...common, server: serverOf(values) } : common;
+}
+
+function serverOf(values: Values): NonNullable<EmbedderChoice['server']> {
+  if (!values['base-url'] || !values.model) throw new Error('--embedder openai needs --base-url <server> (e.g. http://127.0.0.1:8080/v1) and --model <the name the server knows>');
+  return {
+    baseUrl: values['base-url'],
+    concurrency: Math.round(positive(values.concurrency, 'concurrency')),
+    ...(values.dimension && { dimension: Math.round(positive(values.dimension, 'dimension')) }),
+    ...(values['query-prefix'] && { queryPrefix: values['query-prefix'] }),
+    ...(values['passage-prefix'] && { passagePrefix: values['passage-prefix'] }),
+    onRetry: (why, ms) => console.warn(`embedding server: ${why}; retrying in ${(ms / 1000).toFixed(1)} s`),
+  };
 }
 
 function currentManifest(outDir: string): IndexManifest | null {
@@ -92,12 +119,12 @@ interface Corpus {
 
 /** A read's passages, shown as a progress bar over the input's bytes (closed when the last is pulled)
  * and counted. */
-function progressed(input: string, read: (onBytes: (bytes: number) => void) => AsyncGenerator<Document, unknown>, progress: Progress = terminalProgress()): { documents: AsyncGenerator<Document>; count: () => number } {
+function progressed(input: string, read: (onBytes: (bytes: number) => void) => AsyncGenerator<Document, unknown>, progress: Progress = terminalProgress(), rate?: EmbeddingRate): { documents: AsyncGenerator<Document>; count: () => number } {
   let passages = 0;
   async function* documents(): AsyncGenerator<Document> {
     progress.start(`indexing ${basename(input)} (bytes read)`, statSync(input).size);
     try {
-      for await (const document of read((bytes) => progress.update(bytes))) {
+      for await (const document of read((bytes) => progress.update(bytes, rate?.note()))) {
         passages++;
         yield document;
       }
@@ -108,14 +135,14 @@ function progressed(input: string, read: (onBytes: (bytes: number) => void) => A
   return { documents: documents(), count: () => passages };
 }
 
-function dumpCorpus(values: Values, input: string, chunkWords: number, signal: AbortSignal, sha256: string): Corpus {
+function dumpCorpus(values: Values, input: string, chunkWords: number, signal: AbortSignal, sha256: string, rate: EmbeddingRate): Corpus {
   const titles = values.titles ? new Set(readFileSync(values.titles, 'utf8').split('\n').map((t) => t.trim()).filter(Boolean)) : undefined;
   const limit = values.limit ? Math.round(positive(values.limit, 'limit')) : undefined;
   let result: { stats: DumpStats; duplicates: number } | undefined;
   async function* read(onBytes: (bytes: number) => void): AsyncGenerator<Document> {
     result = yield* streamWikipediaPassages(input, chunkWords, { ...(titles && { titles }), ...(limit && { limit }), signal, onBytes });
   }
-  const { documents, count } = progressed(input, read);
+  const { documents, count } = progressed(input, read, terminalProgress(), rate);
   return {
     input: { name: values.name ?? basename(input), source: { kind: 'wikipedia-dump', file: basename(input), sha256 }, documents, chunkWords },
     report() {
@@ -127,7 +154,7 @@ function dumpCorpus(values: Values, input: string, chunkWords: number, signal: A
   };
 }
 
-function abstractsCorpus(values: Values, input: string, chunkWords: number, signal: AbortSignal, sha256: string): Corpus {
+function abstractsCorpus(values: Values, input: string, chunkWords: number, signal: AbortSignal, sha256: string, rate: EmbeddingRate): Corpus {
   const limit = values.limit ? Math.round(positive(values.limit, 'limit')) : undefined;
   const collector = new PassageCollector(chunkWords);
   let stats: AbstractsStats | undefined;
@@ -139,7 +166,7 @@ function abstractsCorpus(values: Values, input: string, chunkWords: number, sign
       yield* collector.add(next.value.title, next.value.text);
     }
   }
-  const { documents, count } = progressed(input, read);
+  const { documents, count } = progressed(input, read, terminalProgress(), rate);
   return {
     input: { name: values.name ?? basename(input), source: { kind: 'hotpotqa-abstracts', file: basename(input), sha256 }, documents, chunkWords },
     report() {
@@ -150,9 +177,9 @@ function abstractsCorpus(values: Values, input: string, chunkWords: number, sign
   };
 }
 
-function jsonlCorpus(name: string, input: string, chunkWords: number, sha256: string, kind: IndexManifest['source']['kind'], progress?: Progress): Corpus {
+function jsonlCorpus(name: string, input: string, chunkWords: number, sha256: string, kind: IndexManifest['source']['kind'], progress?: Progress, rate?: EmbeddingRate): Corpus {
   const tally = newTally();
-  const { documents, count } = progressed(input, (onBytes) => streamPassages(input, chunkWords, tally, onBytes), progress);
+  const { documents, count } = progressed(input, (onBytes) => streamPassages(input, chunkWords, tally, onBytes), progress, rate);
   return {
     input: { name, source: { kind, file: basename(input), sha256 }, documents, chunkWords },
     report() {
@@ -180,12 +207,12 @@ function reportSkipped(skipped: readonly { line: number; reason: string }[]): vo
   if (skipped.length > 10) console.warn(`  … and ${skipped.length - 10} more`);
 }
 
-async function openCorpus(values: Values, input: string, chunkWords: number, signal: AbortSignal): Promise<Corpus> {
+async function openCorpus(values: Values, input: string, chunkWords: number, signal: AbortSignal, rate: EmbeddingRate): Promise<Corpus> {
   if (!existsSync(input)) throw new Error(`input file not found: ${input}`);
   const sha256 = await fileSha256(input);
-  if (isHotpotAbstracts(input)) return abstractsCorpus(values, input, chunkWords, signal, sha256);
-  if (isWikipediaDump(input)) return dumpCorpus(values, input, chunkWords, signal, sha256);
-  return jsonlCorpus(values.name ?? basename(input), input, chunkWords, sha256, 'jsonl');
+  if (isHotpotAbstracts(input)) return abstractsCorpus(values, input, chunkWords, signal, sha256, rate);
+  if (isWikipediaDump(input)) return dumpCorpus(values, input, chunkWords, signal, sha256, rate);
+  return jsonlCorpus(values.name ?? basename(input), input, chunkWords, sha256, 'jsonl', undefined, rate);
 }
 
 /** The process's peak resident memory (what a user's machine must have free). */
@@ -203,11 +230,15 @@ async function startPool(choice: EmbedderChoice, threads: number): Promise<Build
 /** Ctrl-C stops the build at its next passage or term; the output folder keeps its last whole index. */
 const interruptible = () => abortOnCtrlC('interrupted: the last complete index (if any) is untouched; run the same command again to build it');
 
-async function build(values: Values, corpus: Corpus, signal: AbortSignal, embedding?: EmbeddingReport): Promise<void> {
+async function build(values: Values, corpus: Corpus, signal: AbortSignal, embedding?: EmbeddingReport, rate?: EmbeddingRate): Promise<void> {
   const shardBytes = shardBytesOf(values);
   const threads = Math.round(positive(values.threads, 'threads'));
-  const embedder = threads > 1 ? await startPool(embedderChoice(values), threads) : await loadEmbedder(embedderChoice(values));
-  const options: BuildOptions = { outDir: resolve(values.out), embedder, shardBytes, cacheDir: resolve(values['cache-dir']), signal, progress: terminalProgress(), ...(embedding && { onEmbedded: embedding.update }) };
+  const choice = embedderChoice(values);
+  // A server embeds with its own hardware: its batches run concurrently from this one thread.
+  const embedder = threads > 1 && choice.kind !== 'openai' ? await startPool(choice, threads) : await loadEmbedder(choice);
+  const batchSize = values.batch ? Math.round(positive(values.batch, 'batch')) : undefined;
+  const onEmbedded = embedding?.update ?? rate?.update;
+  const options: BuildOptions = { outDir: resolve(values.out), embedder, shardBytes, cacheDir: resolve(values['cache-dir']), signal, progress: terminalProgress(), ...(batchSize && { batchSize }), ...(onEmbedded && { onEmbedded }) };
   try {
     const started = performance.now();
     const report = await buildIndex(corpus.input, options).catch((error: unknown) => {
@@ -320,7 +351,8 @@ async function main(): Promise<void> {
   if (values.demo) return demo(values);
   if (!values.input) throw new Error(USAGE);
   const signal = interruptible();
-  return build(values, await openCorpus(values, resolve(values.input), chunkWordsOf(values), signal), signal);
+  const rate = new EmbeddingRate();
+  return build(values, await openCorpus(values, resolve(values.input), chunkWordsOf(values), signal, rate), signal, undefined, rate);
 }
 
 runCommand('index-builder', main);

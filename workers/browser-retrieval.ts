@@ -11,7 +11,9 @@ import ortRuntime from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url'
 import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import type { Embedder } from '../src/core/agent/embedder.ts';
 import type { EmbedderSpec } from '../src/core/index/index-manifest.ts';
+import { connectQueryEmbedder, type OpenAiEmbedderSpec } from '../src/embedders/openai.ts';
 import { TransformersEmbedder, type TransformersEmbedderOptions } from '../src/embedders/transformers.ts';
+import { allowedByAll, policyOrigin } from '../src/core/util/connect-policy.ts';
 import { UseLiteEmbedder } from '../src/embedders/use-lite.ts';
 import { fetchNetworkFirst, openShardCache } from '../src/retrieval/cache-storage.ts';
 import type { FetchedManifest, IndexDependencies } from '../src/retrieval/open-index.ts';
@@ -39,6 +41,7 @@ async function fetchJson(url: string, maxBytes: number): Promise<FetchedManifest
 
 async function loadEmbedder(spec: EmbedderSpec, request: OpenRequest, onProgress: (progress: LoadProgress) => void): Promise<Embedder> {
   if (spec.kind === 'transformers') return loadTransformers(spec, request, onProgress);
+  if (spec.kind === 'openai') return loadServerEmbedder(spec, request);
   const wasmPaths = { 'tfjs-backend-wasm.wasm': wasmPlain, 'tfjs-backend-wasm-simd.wasm': wasmSimd, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded };
   return UseLiteEmbedder.load(async (name) => {
     const url = new URL(name, request.useLiteUrl).href;
@@ -46,6 +49,18 @@ async function loadEmbedder(spec: EmbedderSpec, request: OpenRequest, onProgress
     if (!response.ok) throw new Error(`could not fetch ${url}: HTTP ${response.status}`);
     return new Uint8Array(await response.arrayBuffer());
   }, wasmPaths);
+}
+
+/**
+ * The index's embedding server, if the page may connect to it: the user's queries go there, so only a
+ * host the user allowed (as for a model's host) is asked. No API key: the page never stores one.
+ */
+function loadServerEmbedder(spec: OpenAiEmbedderSpec, request: OpenRequest): Promise<Embedder> {
+  if (!allowedByAll(request.connectPolicies ?? [], spec.baseUrl, self.location.href)) {
+    const host = policyOrigin(spec.baseUrl) ?? spec.baseUrl;
+    return Promise.reject(new Error(`this index embeds its queries at ${host}, which the page's security policy does not allow yet: allow ${host} and reload to search densely`));
+  }
+  return connectQueryEmbedder(spec);
 }
 
 /** fp32, as the builder embeds passages: quantised query vectors would drift from the passages'. */

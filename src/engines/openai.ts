@@ -16,6 +16,7 @@ import {
 } from '../core/agent/engine.ts';
 import { readSse } from './sse.ts';
 import { errorMessage } from '../core/util/error-message.ts';
+import { serverErrorText } from '../core/util/server-error.ts';
 import { readHttpUrl, type UrlField } from '../core/util/http-url.ts';
 import { ChatStream, commonChatFields } from './chat-stream.ts';
 
@@ -96,7 +97,7 @@ export class OpenAiEngine implements LlmEngine {
       if (request.signal?.aborted) throw error;
       throw new EngineError(`could not reach ${this.baseUrl}: ${errorMessage(error)}`);
     }
-    if (!response.ok) throw new EngineError(`${this.baseUrl} answered HTTP ${response.status}: ${await errorText(response)}`);
+    if (!response.ok) throw new EngineError(`${this.baseUrl} answered HTTP ${response.status}: ${await serverErrorText(response)}`);
     if (!response.body) throw new EngineError(`${this.baseUrl} sent no response body`);
     return response;
   }
@@ -120,16 +121,4 @@ function parseChunk(data: string): Chunk | null {
   } catch {
     return null;
   }
-}
-
-async function errorText(response: Response): Promise<string> {
-  const text = (await response.text().catch(() => '')).slice(0, 2_000);
-  try {
-    const body = JSON.parse(text) as { error?: { message?: unknown } | string };
-    const message = typeof body.error === 'string' ? body.error : body.error?.message;
-    if (typeof message === 'string') return message.slice(0, 300);
-  } catch {
-    // not JSON: the raw text says more than nothing
-  }
-  return text.slice(0, 300) || response.statusText;
 }

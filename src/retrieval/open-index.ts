@@ -47,9 +47,10 @@ const MANIFEST_SHARE = 0.02;
 
 /**
  * About how many bytes a query embedder loads, to weigh it against the shards, whose bytes the manifest
- * gives: USE-lite's weights (26 MB), an e5-small ONNX model in fp32 (about 130 MB).
+ * gives: USE-lite's weights (26 MB), an e5-small ONNX model in fp32 (about 130 MB); a server's embedder
+ * loads nothing (one small request).
  */
-const EMBEDDER_BYTES: Record<EmbedderSpec['kind'], number> = { 'use-lite': 26e6, transformers: 130e6 };
+const EMBEDDER_BYTES: Record<EmbedderSpec['kind'], number> = { 'use-lite': 26e6, transformers: 130e6, openai: 0 };
 
 /** Opens the index; one that fails to open leaves nothing in the cache that this open put there. */
 export async function openIndex<Request extends IndexRequest>(request: Request, dependencies: IndexDependencies<Request>, hooks: OpenHooks): Promise<OpenedIndex> {

@@ -7,11 +7,18 @@ import type { Passage, Retriever } from '../core/agent/retriever.ts';
 import type { IndexInfo, OpenRequest, RetrievalApi, RetrievalStats } from './retrieval-protocol.ts';
 import type { RetrievalMode } from './sharded-index.ts';
 import type { LoadProgress } from '../core/util/load-progress.ts';
+import { connectSourcesIn } from '../core/util/connect-policy.ts';
 
 const READY_TIMEOUT_MS = 30_000;
 
 /** Where the build puts USE-lite's model files (see vite.config.ts). */
 const USE_LITE_PATH = 'models/use-lite/';
+
+/** The page's policies as the browser holds them (the static one and the one added at start-up). */
+function pageConnectPolicies(): string[][] {
+  const metas = document.querySelectorAll<HTMLMetaElement>('meta[http-equiv="Content-Security-Policy"]');
+  return Array.from(metas, (meta) => connectSourcesIn(meta.content)).filter((sources) => sources !== null);
+}
 
 /** A search (embedding included) takes milliseconds; one this late means the worker is stuck. */
 const SEARCH_TIMEOUT_MS = 30_000;
@@ -72,7 +79,7 @@ export class RetrievalClient implements Retriever {
    */
   open(manifestUrl: string, onProgress: (progress: LoadProgress) => void, embeddingModelsUrl?: string): Promise<IndexInfo> {
     const page = (path: string) => new URL(path, document.baseURI).href;
-    const request: OpenRequest = { manifestUrl: page(manifestUrl), useLiteUrl: page(USE_LITE_PATH), ...(embeddingModelsUrl && { embeddingModelsUrl: page(embeddingModelsUrl) }) };
+    const request: OpenRequest = { manifestUrl: page(manifestUrl), useLiteUrl: page(USE_LITE_PATH), ...(embeddingModelsUrl && { embeddingModelsUrl: page(embeddingModelsUrl) }), connectPolicies: pageConnectPolicies() };
     return this.call(this.api.open(request, Comlink.proxy(onProgress)));
   }
 

@@ -19,6 +19,11 @@ export interface OpenRequest extends IndexRequest {
   useLiteUrl: string;
   /** A folder of self-hosted transformers.js models (`{model}/config.json`, …); without it, the hub. */
   embeddingModelsUrl?: string;
+  /**
+   * The connect-src sources of each policy on the page. The worker is not bound by them, so it keeps
+   * them itself: an index's embedding server is asked only when the page could ask it.
+   */
+  connectPolicies?: string[][];
 }
 
 export interface IndexInfo {
@@ -29,6 +34,8 @@ export interface IndexInfo {
   modes: RetrievalMode[];
   embedder: string | null;
   denseUnavailable: string | null;
+  /** The server that embeds this index's queries (an `openai` index), for the page to allow. */
+  embedderServer: string | null;
 }
 
 export interface RetrievalStats {

@@ -67,7 +67,8 @@ export class RetrievalService<Request extends IndexRequest> implements Retrieval
     // Only now: until the new index is whole, the old one keeps answering.
     await this.index?.dispose();
     this.index = index;
-    return { name: index.manifest.name, passages: index.size, bytes: index.bytes, modes: index.modes, embedder: embedder?.id ?? null, denseUnavailable: index.denseUnavailable };
+    const spec = index.manifest.vectors?.embedder;
+    return { name: index.manifest.name, passages: index.size, bytes: index.bytes, modes: index.modes, embedder: embedder?.id ?? null, denseUnavailable: index.denseUnavailable, embedderServer: spec?.kind === 'openai' ? spec.baseUrl : null };
   }
 
   private superseded(mine: number): void {

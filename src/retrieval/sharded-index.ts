@@ -6,6 +6,7 @@
  * browser, the search CLI, benchmarks and tests in Node.
  */
 import type { Embedder } from '../core/agent/embedder.ts';
+import { errorMessage } from '../core/util/error-message.ts';
 import { bytesProgress, type LoadProgress } from '../core/util/load-progress.ts';
 import { indexFiles, sumBytes, type IndexManifest, type ShardFile } from '../core/index/index-manifest.ts';
 import { RETRIEVAL_MODES, type Document, type Passage, type RetrievalMode } from '../core/agent/retriever.ts';
@@ -153,13 +154,25 @@ export class ShardedIndex {
     if (mode === 'lexical') return this.lexical.search(query, k);
     const dense = this.dense;
     if (!dense) throw new Error(`${mode} search is not available: ${this.denseUnavailable ?? 'no vectors'}`);
-    const [vector] = await dense.embedder.embed([query], 'query');
+    const vector = await embedQuery(dense.embedder, query, mode);
     await checkStale(isStale);
-    if (!vector) throw new Error('the embedder returned no vector for the query');
     if (mode === 'dense') return dense.index.search(vector, k);
     const depth = k * FUSION_DEPTH;
     return reciprocalRankFusion([dense.index.search(vector, depth), await this.lexical.search(query, depth)], k);
   }
+}
+
+/** The query's vector; an embedder that fails (a server down, slow or refusing) fails this search
+ * only, saying that lexical search does not need it. */
+async function embedQuery(embedder: Embedder, query: string, mode: RetrievalMode): Promise<Float32Array> {
+  let vector: Float32Array | undefined;
+  try {
+    [vector] = await embedder.embed([query], 'query');
+  } catch (error) {
+    throw new Error(`${mode} search could not embed the query with ${embedder.id}: ${errorMessage(error)}. Lexical search still works (Settings → Retrieval).`, { cause: error });
+  }
+  if (!vector) throw new Error('the embedder returned no vector for the query');
+  return vector;
 }
 
 /** Ranges that name a file by its place in `files`, fetched by its name. */

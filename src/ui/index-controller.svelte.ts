@@ -15,6 +15,7 @@ import type { IndexInfo, OpenRequest } from '../retrieval/retrieval-protocol.ts'
 import { plural } from '../core/util/plural.ts';
 import { mb } from '../storage/quota.ts';
 import type { LoadState } from './load-state.ts';
+import { allowIndexServerAndReload, blockedOrigin } from './page-policy.ts';
 
 /** The part of the retrieval worker's client the page uses. */
 export type IndexClient = Pick<RetrievalClient, 'open' | 'prefetch' | 'trim' | 'inMode'>;
@@ -82,6 +83,18 @@ export class IndexController {
     private readonly beforeSwitch: () => void,
     private readonly progress = { read: readEmbeddingProgress, pollMs: EMBEDDING_POLL_MS },
   ) {}
+
+  /** The open index's embedding server when the page's policy keeps dense search from it: the page offers to allow it. */
+  get blockedHost(): string | null {
+    const info = this.info;
+    return info?.embedderServer && !info.modes.includes('dense') ? blockedOrigin([info.embedderServer]) : null;
+  }
+
+  /** Allows the blocked embedding server and reloads; the page then opens this index again. */
+  allowServer(): void {
+    const host = this.blockedHost;
+    if (host && this.request) allowIndexServerAndReload(host, this.request.manifestUrl);
+  }
 
   /** Reads the list of built indexes; without one, the picker simply stays hidden. */
   async loadCatalog(): Promise<void> {

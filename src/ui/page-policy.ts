@@ -14,6 +14,8 @@ import { readRetrievalServer } from './retrieval-server-store.ts';
 const ALLOW_KEY = 'sdg.allowed-hosts.v1';
 /** Per tab: the load to run again after "Allow … and reload". */
 const PENDING_KEY = 'sdg.pending-load.v1';
+/** Per tab: the index to open again after its embedding server was allowed. */
+const REOPEN_INDEX_KEY = 'sdg.reopen-index.v1';
 /** The newest ones are kept: a list that grows without bound would only widen the policy. */
 const MAX_ALLOWED = 20;
 
@@ -62,16 +64,36 @@ export function blockedOrigin(urls: readonly string[]): string | null {
 
 /** Remembers the origin, marks the load to run again, and reloads so the new policy includes it. */
 export function allowAndReload(origin: string): void {
+  allowThenReload(origin, PENDING_KEY, origin);
+}
+
+/** Remembers the origin of an index's embedding server and reloads, to open that index again. */
+export function allowIndexServerAndReload(origin: string, manifestUrl: string): void {
+  allowThenReload(origin, REOPEN_INDEX_KEY, manifestUrl);
+}
+
+function allowThenReload(origin: string, pendingKey: string, pending: string): void {
   const checked = policyOrigin(origin);
   if (!checked) return;
   const list = [...readAllowList().filter((o) => o !== checked), checked].slice(-MAX_ALLOWED);
   try {
     localStorage.setItem(ALLOW_KEY, JSON.stringify(list));
-    sessionStorage.setItem(PENDING_KEY, checked);
+    sessionStorage.setItem(pendingKey, pending);
   } catch {
     // Without storage the origin cannot outlive the reload; the form's stored settings may still carry it.
   }
   location.reload();
+}
+
+/** Once after "Allow … and reload" for an index's embedding server: the index to open instead of the demo. */
+export function takeReopenIndex(): string | null {
+  try {
+    const url = sessionStorage.getItem(REOPEN_INDEX_KEY);
+    sessionStorage.removeItem(REOPEN_INDEX_KEY);
+    return url;
+  } catch {
+    return null;
+  }
 }
 
 /** True once after "Allow … and reload" when the page now allows that origin: the form loads again. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allowedBy, BASE_SOURCES, connectPolicy, connectSources, policyOrigin } from '../../src/core/util/connect-policy.ts';
+import { allowedBy, allowedByAll, BASE_SOURCES, connectPolicy, connectSources, connectSourcesIn, policyOrigin } from '../../src/core/util/connect-policy.ts';
 import { DEFAULT_WLLAMA_MODEL_URL } from '../../src/engines/defaults.ts';
 
 const PAGE = 'http://127.0.0.1:4173/';
@@ -85,5 +85,18 @@ describe('the page connect policy', () => {
     expect(allowedBy(sources, 'https://models.example.org:8443/other.gguf', PAGE)).toBe(true);
     expect(allowedBy(sources, 'https://models.example.org/m.gguf', PAGE)).toBe(false);
     expect(allowedBy(sources, 'https://sub.models.example.org:8443/m.gguf', PAGE)).toBe(false);
+  });
+
+  it('reads the page\'s policies back as the retrieval worker keeps them: a server is reachable only when every policy allows it', () => {
+    const outer = "default-src 'self'; connect-src 'self' blob: https: http://127.0.0.1:*; object-src 'none'";
+    const narrowed = connectPolicy(connectSources(['https://gpu.example.org/v1'], PAGE));
+    const policies = [outer, narrowed].map((policy) => connectSourcesIn(policy) ?? []);
+    expect(policies[0]).toEqual(["'self'", 'blob:', 'https:', 'http://127.0.0.1:*']);
+    expect(connectSourcesIn("default-src 'self'")).toBeNull();
+    // The outer policy allows any https host; the narrowed one only the configured server.
+    expect(allowedByAll(policies, 'https://gpu.example.org/v1/embeddings', PAGE)).toBe(true);
+    expect(allowedByAll(policies, 'https://elsewhere.example.net/v1/embeddings', PAGE)).toBe(false);
+    expect(allowedByAll(policies, 'http://127.0.0.1:8080/v1/embeddings', PAGE)).toBe(true);
+    expect(allowedByAll([], 'https://elsewhere.example.net/', PAGE)).toBe(true);
   });
 });

@@ -41,6 +41,9 @@ describe('npm run build-index', () => {
     expect(missing.stderr).toContain('input file not found: /nonexistent/corpus.jsonl');
     const badFlag = buildIndex('--input', DUMP, '--embedder', 'word2vec');
     expect(badFlag.status).toBe(1);
-    expect(badFlag.stderr).toContain('--embedder must be use-lite, e5 or none');
+    expect(badFlag.stderr).toContain('--embedder must be use-lite, e5, openai or none, got "word2vec"');
+    const noServer = buildIndex('--input', DUMP, '--embedder', 'openai', '--model', 'e5');
+    expect(noServer.status).toBe(1);
+    expect(noServer.stderr).toContain('--embedder openai needs --base-url <server>');
   });
 });

@@ -27,14 +27,31 @@ export type ShardFile = z.infer<typeof ShardFile>;
 export const RowShard = ShardFile.extend({ first: Count, count: Count.min(1) });
 export type RowShard = z.infer<typeof RowShard>;
 
-export const EmbedderSpec = z.object({
-  /** `use-lite` (ships with the app, runs offline) or `transformers` (an ONNX model from a hub). */
-  kind: z.enum(['use-lite', 'transformers']),
+const EmbedderFields = {
   /** The embedder's stable id; the browser must embed queries with the same one. */
   id: z.string().min(1).max(200),
   model: z.string().min(1).max(200),
   dimension: z.number().int().min(1).max(4096),
-});
+};
+
+/** Text a model was trained to see before a query or passage: e5's `query: `, Qwen3-Embedding's `Instruct: …\nQuery: `. */
+const Prefix = z.string().max(1_000);
+
+export const EmbedderSpec = z.discriminatedUnion('kind', [
+  /** `use-lite` (ships with the app, runs offline) or `transformers` (an ONNX model from a hub). */
+  z.object({ kind: z.enum(['use-lite', 'transformers']), ...EmbedderFields }),
+  /**
+   * `openai`: a server speaking OpenAI's `/v1/embeddings`, which embeds the queries too (the page must
+   * be allowed to connect to it). Credentials never appear here: a key stays in the builder's environment.
+   */
+  z.object({
+    kind: z.literal('openai'),
+    ...EmbedderFields,
+    baseUrl: z.string().max(500).regex(/^https?:\/\/[^\s/?#@]+(\/[^\s?#@]*)?$/, 'expected an http(s) URL without credentials, query or fragment'),
+    queryPrefix: Prefix.optional(),
+    passagePrefix: Prefix.optional(),
+  }),
+]);
 export type EmbedderSpec = z.infer<typeof EmbedderSpec>;
 
 /** The lexical index: `dictionary` (a line per term page) is fetched on open; pages and posting lists

@@ -63,6 +63,20 @@ export function allowedBy(sources: readonly string[], raw: string, pageUrl: stri
   return sources.some((source) => sourceMatches(source, url, self));
 }
 
+/** The connect-src sources of a policy's text (a meta's `content`), or null when it has none (no bound). */
+export function connectSourcesIn(policy: string): string[] | null {
+  const directive = policy
+    .split(';')
+    .map((part) => part.trim().split(/\s+/))
+    .find(([name]) => name?.toLowerCase() === 'connect-src');
+  return directive ? directive.slice(1) : null;
+}
+
+/** Policies intersect: a URL is reachable only when every one of them allows it. */
+export function allowedByAll(policies: readonly (readonly string[])[], raw: string, pageUrl: string): boolean {
+  return policies.every((sources) => allowedBy(sources, raw, pageUrl));
+}
+
 /** `'self'`, a scheme (`blob:`) or `scheme://[*.]host[:port|:*]`, matched as CSP does. */
 function sourceMatches(source: string, url: URL, selfOrigin: string): boolean {
   if (source === "'self'") return url.origin === selfOrigin;

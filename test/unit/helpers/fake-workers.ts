@@ -4,7 +4,7 @@ import type { IndexClient, StartWorker } from '../../../src/ui/index-controller.
 import type { IndexInfo } from '../../../src/retrieval/retrieval-protocol.ts';
 import type { LoadProgress } from '../../../src/core/util/load-progress.ts';
 
-export const indexInfo = (name: string): IndexInfo => ({ name, passages: 3, bytes: 1_000, modes: ['lexical'], embedder: null, denseUnavailable: null });
+export const indexInfo = (name: string): IndexInfo => ({ name, passages: 3, bytes: 1_000, modes: ['lexical'], embedder: null, denseUnavailable: null, embedderServer: null });
 
 interface PendingOpen {
   manifestUrl: string;
