@@ -140,7 +140,7 @@ export class IndexController {
       if (load !== this.loads) return;
       this.request = null;
       this.server = remote.endpoint;
-      this.info = { name: remote.endpoint, passages: 0, bytes: 0, modes: [], embedder: null, denseUnavailable: null };
+      this.info = { name: remote.endpoint, passages: 0, bytes: 0, modes: [], embedder: null, embedderServer: null, denseUnavailable: null };
       this.retriever = { inMode: () => remote };
       this.state = { status: 'ready', label: `${remote.endpoint} · retrieval server` };
     } catch (error) {
