@@ -10,10 +10,11 @@ import { errorMessage } from '../core/util/error-message.ts';
 import { policyByName } from '../core/agent/policy.ts';
 import { runResumable } from '../core/eval/resumable-run.ts';
 import { agentConfig, runRetriever } from '../core/agent/run-settings.ts';
-import { deleteRun, listRuns, saveRun, type BenchSettings, type StoredRun } from './bench-store.ts';
+import { deleteRun, listRuns, resumeProblem, saveRun, type BenchSettings, type StoredRun } from './bench-store.ts';
 import { PageRun } from './page-run.svelte.ts';
 
-export type BenchDeps = Pick<AgentDeps, 'engine' | 'retriever'> & { label: string };
+/** The loaded engine and what runs search: `server` is the retrieval server's endpoint, null for the local index. */
+export type BenchDeps = Pick<AgentDeps, 'engine' | 'retriever'> & { label: string; server: string | null };
 
 export class BenchState extends PageRun {
   runs = $state.raw<StoredRun[]>([]);
@@ -31,8 +32,10 @@ export class BenchState extends PageRun {
     return this.runs.find((r) => r.id === this.activeId) ?? null;
   }
 
+  /** A run on a retrieval server records its endpoint with its settings. */
   async start(questions: BenchQuestion[], settings: BenchSettings, deps: BenchDeps): Promise<void> {
-    const run: StoredRun = { id: crypto.randomUUID(), createdAt: Date.now(), engine: deps.label, settings, questions, results: [], status: 'paused' };
+    const searched = deps.server ? { ...settings, retrievalServer: deps.server } : settings;
+    const run: StoredRun = { id: crypto.randomUUID(), createdAt: Date.now(), engine: deps.label, settings: searched, questions, results: [], status: 'paused' };
     await this.store(run);
     await this.resume(run.id, deps);
   }
@@ -41,6 +44,8 @@ export class BenchState extends PageRun {
     const run = this.runs.find((r) => r.id === id);
     if (!run || this.busy) return;
     this.activeId = id;
+    const problem = resumeProblem(run.settings, deps.server);
+    if (problem) return void (this.error = `${problem}.`);
     await this.runWith(async (signal, onTimeLeft) => {
       const { settings } = run;
       const agentDeps = { engine: deps.engine, retriever: runRetriever(deps.retriever, settings) };

@@ -43,11 +43,14 @@ export class Session {
     this.index = new IndexController(deps.startWorker, () => this.cancel());
   }
 
-  /** The loaded engine and the open index, for a benchmark run; null until both are ready. */
-  benchDeps(mode: RetrievalMode): { engine: LlmEngine; retriever: Retriever; label: string } | null {
+  /**
+   * The loaded engine and the open index, for a benchmark run, with the retrieval server's endpoint when
+   * it is one (null for the local index); null until both are ready.
+   */
+  benchDeps(mode: RetrievalMode): { engine: LlmEngine; retriever: Retriever; label: string; server: string | null } | null {
     const engine = this.engine.current;
     const retriever = this.index.retriever;
-    return engine && retriever ? { engine, retriever: retriever.inMode(mode), label: engine.label } : null;
+    return engine && retriever ? { engine, retriever: retriever.inMode(mode), label: engine.label, server: this.index.server } : null;
   }
 
   /**

@@ -91,7 +91,7 @@ describe('the connect policy narrows to the configured model hosts', () => {
     await page.close();
   });
 
-  it('lets the user search a retrieval server on a new host: Allow and reload, then Ask searches it', async () => {
+  it('lets the user search a retrieval server on a new host: Allow and reload, then Ask and Benchmark search it', async () => {
     const page = await browser.context.newPage();
     const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'content-type', 'access-control-allow-methods': 'POST' };
     const asked: unknown[] = [];
@@ -122,6 +122,19 @@ describe('the connect policy narrows to the configured model hosts', () => {
     expect(await page.locator('[data-kind=passages] summary').first().textContent()).toMatch(/^1 passage · \d+ ms$/);
     expect(asked.length).toBeGreaterThanOrEqual(2);
     expect(asked.at(-1)).toEqual({ queries: [expect.any(String)], topk: 3, return_scores: true });
+
+    // A benchmark run on it names the server, not a retrieval mode, in its row and its exports.
+    await page.click('nav >> text=Benchmark');
+    await page.waitForSelector('[data-testid=dataset-status]:has-text("2 questions")');
+    await page.fill('input[name=bench-count]', '1');
+    await page.click('button:text-is("Start")');
+    await page.waitForSelector('[data-testid=bench-runs] tr[data-status=done]', { timeout: 120_000 });
+    expect(await page.textContent('[data-testid=bench-runs] [data-field=retrieval]')).toBe(`${RETRIEVAL_HOST}/retrieve`);
+    const download = page.waitForEvent('download');
+    await page.click('[data-testid=bench-runs] button:text-is("JSON")');
+    expect((await download).suggestedFilename()).toMatch(/^sdg-always-search-server-retrieval\.example\.org-[\d-]+\.json$/);
+    const json = JSON.parse(readFileSync((await (await download).path()) ?? '', 'utf8')) as { settings: object };
+    expect(json.settings).toMatchObject({ retrievalServer: `${RETRIEVAL_HOST}/retrieve` });
     expect(await cspViolations(page)).toEqual([]);
     await page.evaluate(() => localStorage.removeItem('sdg.retrieval-server.v1'));
     await page.close();

@@ -1,7 +1,7 @@
 /** A stored benchmark run's settings, read back: what it resumes with; and the form's, over a reload. */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RUN_SETTINGS } from '../../src/core/agent/run-settings.ts';
-import { DEFAULT_BENCH_FORM, readBenchForm, readBenchSettings, saveBenchForm, type BenchSettings } from '../../src/ui/bench-store.ts';
+import { DEFAULT_BENCH_FORM, exportStem, readBenchForm, readBenchSettings, resumeProblem, retrievalOf, saveBenchForm, type BenchSettings } from '../../src/ui/bench-store.ts';
 
 describe('stored benchmark settings', () => {
   it('keeps the run settings a run was started with', () => {
@@ -22,6 +22,34 @@ describe('stored benchmark settings', () => {
 
   it('falls back to the default for a field that does not fit, keeping the others', () => {
     expect(readBenchSettings({ dataset: 'demo', policy: 'always-search', topK: 500, maxTurns: 2 })).toEqual({ ...DEFAULT_RUN_SETTINGS, dataset: 'demo', policy: 'always-search', maxTurns: 2 });
+  });
+});
+
+describe('what a stored run searched', () => {
+  const createdAt = Date.UTC(2025, 0, 2, 3, 4, 5);
+  const local: BenchSettings = { ...DEFAULT_RUN_SETTINGS, dataset: 'demo', policy: 'always-search', retrievalMode: 'hybrid' };
+  const remote: BenchSettings = { ...local, retrievalMode: 'lexical', retrievalServer: 'http://127.0.0.1:8000/retrieve' };
+
+  it('names a run on a retrieval server by its endpoint, in its row and its export files, and a local run by its mode', () => {
+    expect(retrievalOf(readBenchSettings(remote))).toBe('http://127.0.0.1:8000/retrieve');
+    expect(exportStem({ settings: readBenchSettings(remote), createdAt })).toBe('sdg-always-search-server-127.0.0.1-8000-2025-01-02-03-04-05');
+    expect(retrievalOf(readBenchSettings(local))).toBe('hybrid');
+    expect(exportStem({ settings: readBenchSettings(local), createdAt })).toBe('sdg-always-search-hybrid-2025-01-02-03-04-05');
+  });
+
+  it('reads a run stored before servers were named, or with a server that is no http URL, as a run on the local index', () => {
+    expect(readBenchSettings(local)).toEqual(local);
+    for (const retrievalServer of ['javascript:alert(1)', 'not a url', `http://example.org/${'x'.repeat(5_000)}`]) {
+      expect(readBenchSettings({ ...local, retrievalServer })).toEqual(local);
+    }
+  });
+
+  it('resumes only on what its first questions searched, and says what to connect to otherwise', () => {
+    expect(resumeProblem(remote, 'http://127.0.0.1:8000/retrieve')).toBeNull();
+    expect(resumeProblem(local, null)).toBeNull();
+    expect(resumeProblem(remote, null)).toBe('this run searched the retrieval server at http://127.0.0.1:8000/retrieve: connect to it under Index to resume it');
+    expect(resumeProblem(remote, 'http://gpu-box:8000/retrieve')).toMatch(/^this run searched the retrieval server at http:\/\/127\.0\.0\.1:8000\/retrieve/);
+    expect(resumeProblem(local, 'http://127.0.0.1:8000/retrieve')).toBe('this run searched the local index: open it under Index to resume it');
   });
 });
 

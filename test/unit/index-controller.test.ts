@@ -2,13 +2,12 @@
  * Opening an index as the index form and the runs see it: a newer load wins, a failed one keeps the
  * open index, and a crashed worker is restarted with the index opened again (a few times at most).
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { IndexController, MAX_WORKER_RESTARTS } from '../../src/ui/index-controller.svelte.ts';
 import type { EmbeddingProgress } from '../../src/core/index/embedding-progress.ts';
 import { settle } from './helpers/fake-engines.ts';
 import { FakeWorkers, indexInfo } from './helpers/fake-workers.ts';
+import { startRetrievalServer } from './helpers/retrieval-server.ts';
 import { watch } from './helpers/watch.svelte.ts';
 
 /** A controller over fake workers; `progress` replaces how it reads the builder's embedding progress. */
@@ -217,20 +216,10 @@ describe('IndexController while the builder embeds the vectors (npm run dev, fir
   });
 
   describe('a retrieval server', () => {
-    /** A Search-R1 /retrieve server answering one passage, or HTTP 500 when `failing`. */
-    async function retrievalServer(failing = false): Promise<{ url: string; close: () => void }> {
-      const server = createServer((_, res) => {
-        if (failing) return void res.writeHead(500).end('index not loaded');
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ result: [[{ document: { id: 'remote-1', contents: '"Remote"\ntext' }, score: 1 }]] }));
-      });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
-    }
-
     it('is searched instead of the local index once it answers, and named by its URL', async () => {
       const { controller, open, searchedBy, cancels } = setup();
       await open('./a.json', 'A');
-      const server = await retrievalServer();
+      const server = await startRetrievalServer();
       try {
         await controller.connect(server.url);
         expect(controller.state).toEqual({ status: 'ready', label: `${server.url}/retrieve · retrieval server` });
@@ -248,7 +237,7 @@ describe('IndexController while the builder embeds the vectors (npm run dev, fir
     it('that fails leaves the open index searched, with a notice that says why', async () => {
       const { controller, open, searchedBy } = setup();
       await open('./a.json', 'A');
-      const server = await retrievalServer(true);
+      const server = await startRetrievalServer(true);
       try {
         await controller.connect(server.url);
         expect(controller.state).toEqual({ status: 'ready', label: 'A · 3 passages' });

@@ -1,5 +1,5 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { loadUseLite } from '../../index-builder/use-lite-files.ts';
 import { hotpotQuestions } from '../shared-data.ts';
 import { startFaissServer, type FaissServer } from '../tools/faiss-server.ts';
 import { ScriptedEngine } from './helpers/scripted-engine.ts';
+import { cli } from './helpers/cli.ts';
 
 const QUESTIONS = hotpotQuestions(2);
 const DOCUMENTS: Document[] = QUESTIONS.flatMap((q) => q.contexts).map((c, i) => ({ id: `p${i}`, title: c.title, text: c.paragraph_text }));
@@ -64,6 +65,18 @@ describe('RemoteRetriever against a real FAISS index (Search-R1 protocol)', () =
     expect(found).toMatchObject({ query: 'Scott Derrickson', passages: await retriever.search('Scott Derrickson', 3) });
     expect(found?.type === 'passages' && found.passages).toHaveLength(3);
     expect(events.at(-1)).toMatchObject({ type: 'end', reason: 'answered', answer: 'yes' });
+  });
+
+  it('answers npm run search --retrieval-server: one JSON line a query, the hits the server ranked', async () => {
+    const queries = join(dir, 'queries.txt');
+    writeFileSync(queries, QUESTIONS.map((q) => q.question_text).join('\n'));
+    const run = cli('src/cli/search.ts', '--retrieval-server', server.url, '--k', '3', '--queries', queries);
+    expect(run.status, run.stderr).toBe(0);
+    const retriever = new RemoteRetriever(server.url);
+    const expected = await Promise.all(QUESTIONS.map(async (q) => ({ query: q.question_text, hits: (await retriever.search(q.question_text, 3)).map(({ id, title, score }) => ({ id, title, score: Number(score.toFixed(4)) })) })));
+    expect(run.stdout.trim().split('\n').map((line) => JSON.parse(line) as object)).toEqual(expected.map((e) => ({ ...e, ms: expect.any(Number) })));
+    expect(run.stderr).toContain(`searching the retrieval server at ${server.url}/retrieve`);
+    expect(run.stderr).toMatch(/2 queries: p50 [\d.]+ ms, p95 [\d.]+ ms, peak memory/);
   });
 });
 
@@ -156,6 +169,14 @@ describe('RemoteRetriever against servers that fail', () => {
     const information = end?.type === 'end' ? (end.transcript.find((m) => m.content.startsWith('<information>'))?.content ?? '') : '';
     expect(information).toContain('Evil');
     expect(information.match(/<\/?(information|answer)>|<\|/g)).toEqual(['<information>', '</information>']);
+  });
+
+  it('makes npm run search --retrieval-server say what is wrong, with a non-zero exit', () => {
+    const down = cli('src/cli/search.ts', '--retrieval-server', 'http://127.0.0.1:9', 'Ed Wood');
+    expect(down.status).toBe(1);
+    expect(down.stderr).toMatch(/^search: could not reach the retrieval server at http:\/\/127\.0\.0\.1:9\/retrieve .*is it running/m);
+    expect(cli('src/cli/search.ts', '--retrieval-server', 'ftp://gpu-box', 'Ed Wood').stderr).toMatch(/^search: .*must start with http:\/\/ or https:\/\//m);
+    expect(cli('src/cli/search.ts', '--retrieval-server', 'http://127.0.0.1:9', '--index', 'public/index', 'Ed Wood').stderr).toContain('search: give --index or --retrieval-server, not both');
   });
 
   it('takes a server URL or its /retrieve endpoint, and refuses what is not an http URL', () => {

@@ -2,7 +2,7 @@
  * The commands of the scale index as a user runs them: building HotpotQA's own corpus archive, a build
  * stopped by Ctrl-C, and `npm run search` in both of its modes.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -12,15 +12,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readManifest } from '../../index-builder/manifest-file.ts';
 import { indexFiles } from '../../src/core/index/index-manifest.ts';
 import { HOTPOT_PATH } from '../shared-data.ts';
+import { cli } from './helpers/cli.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SCALE_CORPUS = resolve(ROOT, '../shared/tools/scale-corpus.mjs');
 const tmp = (name: string) => mkdtempSync(join(tmpdir(), `sdg-${name}-`));
-
-function cli(script: string, ...args: string[]) {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', script, ...args], { cwd: ROOT, encoding: 'utf8' });
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
-}
 
 const buildIndex = (out: string, ...args: string[]) => cli('index-builder/cli.ts', '--out', out, '--cache-dir', join(out, '.cache'), '--embedder', 'none', ...args);
 

@@ -8,6 +8,7 @@ import { ProbeState } from '../../src/ui/probe.svelte.ts';
 import { Session } from '../../src/ui/session.svelte.ts';
 import { FakeLoader, model, settle, type FakeEngine } from './helpers/fake-engines.ts';
 import { FakeWorkers, indexInfo } from './helpers/fake-workers.ts';
+import { startRetrievalServer } from './helpers/retrieval-server.ts';
 import { watch } from './helpers/watch.svelte.ts';
 
 function setup() {
@@ -61,6 +62,23 @@ describe('Session', () => {
     await loadModel('qwen-b');
     expect(ready.seen()).toEqual([null, 'qwen-a', null, 'qwen-b']);
     ready.stop();
+  });
+
+  it("names the retrieval server a benchmark run searches, and none once the local index is open again", async () => {
+    const { session, loadModel, openIndex } = setup();
+    await loadModel('qwen-a');
+    await openIndex('A');
+    expect(session.benchDeps('lexical')?.server).toBeNull();
+    const server = await startRetrievalServer();
+    try {
+      await session.index.connect(server.url);
+      expect(session.benchDeps('lexical')?.server).toBe(`${server.url}/retrieve`);
+      expect(await session.benchDeps('lexical')?.retriever.search('q', 1)).toMatchObject([{ id: 'remote-1' }]);
+    } finally {
+      server.close();
+    }
+    await openIndex('B');
+    expect(session.benchDeps('lexical')?.server).toBeNull();
   });
 
   it('gives adaptive mode a confidence on the model loaded now, never on one let go', async () => {
