@@ -15,6 +15,8 @@ export type WebLlmFailure =
   | 'storage-full'
   /** The GPU device is gone (driver reset, another tab, the OS reclaiming memory): load the model again. */
   | 'device-lost'
+  /** A file of the model did not arrive: WebLLM's `cache.add(url)` says only "Request failed". */
+  | 'download-failed'
   | 'other';
 
 export function classifyWebLlmError(error: unknown): WebLlmFailure {
@@ -37,12 +39,15 @@ function errorName(error: unknown): string {
 function byMessage(message: string): WebLlmFailure {
   if (/QuotaExceeded|quota (has been )?exceeded/i.test(message)) return 'storage-full';
   if (/device (was |is )?lost|GPUDevice.*lost|DXGI_ERROR_DEVICE|context lost/i.test(message)) return 'device-lost';
+  if (/Failed to execute 'add' on 'Cache'|Cannot fetch /.test(message)) return 'download-failed';
   return 'other';
 }
 
 /** A failed load in the user's words: a full store says how much the weights need and where to free it. */
 export async function loadError(error: unknown, modelId: string, estimate?: EstimateStorage): Promise<EngineError> {
-  if (classifyWebLlmError(error) !== 'storage-full') return new EngineError(`could not load ${modelId}: ${errorMessage(error)}`, { cause: error });
+  const failure = classifyWebLlmError(error);
+  if (failure === 'download-failed') return new EngineError(`could not load ${modelId}: one of its files could not be downloaded (${errorMessage(error)}). Check that the model URL holds every weight shard its ndarray-cache.json or tensor-cache.json lists, and that its server allows this page (CORS).`, { cause: error });
+  if (failure !== 'storage-full') return new EngineError(`could not load ${modelId}: ${errorMessage(error)}`, { cause: error });
   const family = QWEN3_MODELS.find((m) => modelId.startsWith(`${m.family}-`));
   const needed = family ? approxDownloadMB(family.billions, modelId.includes('q4f16') ? 'q4f16_1' : 'q4f32_1') * 1e6 : 0;
   const full = await storageFull(`the weights of ${modelId}`, needed, error, estimate);

@@ -17,6 +17,7 @@ import { detectGpu } from './webgpu.ts';
 import { ChatStream, commonChatFields, type Timings } from './chat-stream.ts';
 import { customModelRecord, prebuiltModel, probeModelConfig, selfHosted, type ModelRecordLike } from './webllm-models.ts';
 import { generateError, loadError } from './webllm-failure.ts';
+import { webLlmProgress } from './webllm-progress.ts';
 import { errorMessage } from '../core/util/error-message.ts';
 
 export interface WebLlmEngineOptions {
@@ -52,8 +53,7 @@ export class WebLlmEngine implements LlmEngine {
     try {
       const engine = await webllm.CreateWebWorkerMLCEngine(worker, record.model_id, {
         appConfig: { ...webllm.prebuiltAppConfig, model_list: [record] },
-        // WebLLM says "Loading model from cache[…]" when it skips the download, "Fetching param cache[…]" when not.
-        initProgressCallback: (p) => report({ fraction: p.progress, text: p.text, ...(p.text.startsWith('Loading model from cache') && { fromCache: true }) }),
+        initProgressCallback: webLlmProgress(report),
       });
       return new WebLlmEngine(engine, worker, `WebLLM · ${record.model_id}`);
     } catch (error) {

@@ -34,6 +34,14 @@ describe('WebLLM load errors', () => {
     }
   });
 
+  it('a weight file that did not arrive says which files to check, where WebLLM says only "Request failed"', async () => {
+    // As it reaches the page from the worker (seen on the real runtime, test/webllm).
+    const failed = new Error("TypeError: Failed to execute 'add' on 'Cache': Request failed");
+    const message = (await loadError(failed, 'my-model', estimate)).message;
+    expect(message).toMatch(/^could not load my-model: one of its files could not be downloaded \(TypeError: Failed to execute 'add' on 'Cache': Request failed\)\. /);
+    expect(message).toContain('every weight shard its ndarray-cache.json or tensor-cache.json lists');
+  });
+
   it('keeps any other failure as it was, naming the model', async () => {
     expect((await loadError(new Error('404 Not Found'), 'Qwen3-0.6B-q4f32_1-MLC', estimate)).message).toBe('could not load Qwen3-0.6B-q4f32_1-MLC: 404 Not Found');
     const corrupt = new IntegrityError('https://example.org/w/params_shard_0.bin', 'sha256-a', 'sha256-b');
