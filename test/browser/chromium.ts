@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve, sep } from 'node:path';
-import { chromium, type BrowserContext, type Request } from 'playwright-core';
+import { chromium, type BrowserContext, type Page, type Request } from 'playwright-core';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
@@ -183,4 +183,18 @@ function parseRange(header: string | undefined, size: number): [number, number] 
   const start = match[1] ? Number(match[1]) : size - Number(match[2]);
   const end = match[1] && match[2] ? Math.min(Number(match[2]), size - 1) : size - 1;
   return start < 0 || start > end ? 'invalid' : [start, end];
+}
+
+/**
+ * Calls the test pages' `window.harness[method]` (functions and signals stay on the page side), typed by
+ * the page's Harness interface: `const call = harnessCaller<Harness>()`.
+ */
+export function harnessCaller<H extends { [K in keyof H]: (arg: never) => unknown }>() {
+  return async <K extends keyof H & string>(page: Page, method: K, arg: Parameters<H[K]>[0]): Promise<Awaited<ReturnType<H[K]>>> => {
+    const result: unknown = await page.evaluate(
+      ([name, value]) => (window as unknown as { harness: Record<string, (v: unknown) => unknown> }).harness[name]?.(value),
+      [method, arg] as const,
+    );
+    return result as Awaited<ReturnType<H[K]>>;
+  };
 }

@@ -17,7 +17,7 @@ import type { Document } from '../../src/core/agent/retriever.ts';
 import { ensureTinyBert } from '../tools/make-tiny-bert.mjs';
 import { wasmKernel } from '../../vite/wasm-kernel.ts';
 import { buildSmallIndex } from '../tools/small-index.ts';
-import { launchChromium, RequestLog, serveStatic, type LaunchedChromium, type StaticServer } from './chromium.ts';
+import { launchChromium, RequestLog, serveStatic, type LaunchedChromium, type StaticServer, harnessCaller } from './chromium.ts';
 import type { Harness } from './fixtures/retrieval-page/main.ts';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/retrieval-page/', import.meta.url));
@@ -32,10 +32,7 @@ let server: StaticServer;
 let browser: LaunchedChromium;
 let requests: RequestLog;
 
-async function call<K extends keyof Harness>(page: Page, method: K, arg: Parameters<Harness[K]>[0]): Promise<Awaited<ReturnType<Harness[K]>>> {
-  const result: unknown = await page.evaluate(([name, value]) => (window as unknown as { harness: Record<string, (v: unknown) => unknown> }).harness[name]?.(value), [method, arg] as const);
-  return result as Awaited<ReturnType<Harness[K]>>;
-}
+const call = harnessCaller<Harness>();
 
 function copyIndex(): string {
   const dir = mkdtempSync(join(tmpdir(), 'sdg-index-copy-'));

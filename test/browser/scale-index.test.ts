@@ -9,7 +9,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildIndex } from '../../index-builder/build.ts';
@@ -19,7 +18,7 @@ import { newTally, streamPassages } from '../../index-builder/sources.ts';
 import { indexFiles, sumBytes } from '../../src/core/index/index-manifest.ts';
 import { wasmKernel } from '../../vite/wasm-kernel.ts';
 import { HOTPOT_PATH, hotpotQuestions } from '../shared-data.ts';
-import { launchChromium, serveStatic, type LaunchedChromium, type StaticServer } from './chromium.ts';
+import { launchChromium, serveStatic, type LaunchedChromium, type StaticServer, harnessCaller } from './chromium.ts';
 import type { Harness } from './fixtures/retrieval-page/main.ts';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/retrieval-page/', import.meta.url));
@@ -50,10 +49,7 @@ afterAll(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-async function call<K extends keyof Harness>(page: Page, method: K, arg: Parameters<Harness[K]>[0]): Promise<Awaited<ReturnType<Harness[K]>>> {
-  const result: unknown = await page.evaluate(([name, value]) => (window as unknown as { harness: Record<string, (v: unknown) => unknown> }).harness[name]?.(value), [method, arg] as const);
-  return result as Awaited<ReturnType<Harness[K]>>;
-}
+const call = harnessCaller<Harness>();
 
 function ok<T>(outcome: { ok: T } | { error: string }): T {
   if ('error' in outcome) throw new Error(`harness error: ${outcome.error}`);

@@ -12,7 +12,7 @@ import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { traceGrammar } from '../../src/core/agent/grammar.ts';
 import { readTurn } from '../../src/core/agent/turn.ts';
-import { launchChromium, RequestLog, serveStatic, type LaunchedChromium, type StaticServer } from './chromium.ts';
+import { launchChromium, RequestLog, serveStatic, type LaunchedChromium, type StaticServer, harnessCaller } from './chromium.ts';
 import type { Harness, HarnessGeneration, HarnessRequest } from './fixtures/wllama-page/main.ts';
 import { ensureTinyModel } from '../tools/make-tiny-gguf.mjs';
 
@@ -21,14 +21,7 @@ const SEARCH_GRAMMAR = 'root ::= "<search>" [a-z ]{1,20} "</search>"';
 const SYSTEM = { role: 'system', content: 'Answer with a search action.' } as const;
 const MESSAGES: HarnessRequest['messages'] = [SYSTEM, { role: 'user', content: 'Who wrote Hamlet?' }];
 
-/** Calls `window.harness[method]` in the page (functions and signals stay on the page side). */
-async function call<K extends keyof Harness>(page: Page, method: K, arg: Parameters<Harness[K]>[0]): Promise<Awaited<ReturnType<Harness[K]>>> {
-  const result: unknown = await page.evaluate(
-    ([name, value]) => (window as unknown as { harness: Record<string, (v: unknown) => unknown> }).harness[name]?.(value),
-    [method, arg] as const,
-  );
-  return result as Awaited<ReturnType<Harness[K]>>;
-}
+const call = harnessCaller<Harness>();
 
 const generate = (page: Page, request: HarnessRequest): Promise<HarnessGeneration> => call(page, 'generate', request);
 
