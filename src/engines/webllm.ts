@@ -75,7 +75,8 @@ export class WebLlmEngine implements LlmEngine {
         stream.add(chunk);
         if (chunk.usage?.extra) stream.setTimings(timingsOf(chunk.usage.extra));
       }
-      const result = stream.result(request.signal?.aborted ? 'abort' : undefined);
+      const streamed = stream.result(request.signal?.aborted ? 'abort' : undefined);
+      const result = request.signal?.aborted ? streamed : withStopCut(streamed, await this.engine.getMessage(), request.stop ?? []);
       // Only a reply that ended on a stop is continued in place by WebLLM (see withVerbatimReply).
       if (result.finishReason === 'stop') this.lastReply = { text: result.text, stops: request.stop ?? [] };
       return result;
@@ -149,6 +150,21 @@ export function withVerbatimReply(messages: ChatMessage[], previous: VerbatimRep
   const reply = messages[index];
   if (!reply || !previous.stops.some((stop) => reply.content === `${previous.text.trimEnd()}${stop}`)) return messages;
   return messages.map((m, i) => (i === index ? { ...m, content: previous.text } : m));
+}
+
+/**
+ * WebLLM streams every token's text at once, also text a later token turns into the start of a stop
+ * string, and then cuts its own record of the reply (`getMessage()`) before the stop: a `</search>` of
+ * three tokens left `</search` in the streamed text. And when the stop and the token limit fall on one
+ * token, it reports "length" (0.2.79 and 0.2.86 alike; seen on the real runtime, test/webllm). Its record
+ * is the reply: the agent's query ends where the model's did, and the history sent back matches WebLLM's
+ * for KV reuse. Any other difference (an abort, a message from another request) keeps what streamed.
+ */
+export function withStopCut(result: GenerateResult, message: string, stops: readonly string[]): GenerateResult {
+  if (message === result.text || !result.text.startsWith(message)) return result;
+  const excess = result.text.slice(message.length);
+  if (!stops.some((stop) => stop.startsWith(excess) || excess.includes(stop))) return result;
+  return { ...result, text: message, finishReason: 'stop' };
 }
 
 /** WebLLM reports seconds: time to first token is the prefill, the rest of the request decoding. */
