@@ -12,7 +12,7 @@ import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { USE_LITE_DIR } from '../../index-builder/use-lite-files.ts';
 import { readManifest } from '../../index-builder/manifest-file.ts';
-import { indexFiles } from '../../src/core/index/index-manifest.ts';
+import { indexFiles, vectorFiles } from '../../src/core/index/index-manifest.ts';
 import type { Document } from '../../src/core/agent/retriever.ts';
 import { ensureTinyBert } from '../tools/make-tiny-bert.mjs';
 import { wasmKernel } from '../../vite/wasm-kernel.ts';
@@ -50,7 +50,7 @@ beforeAll(async () => {
   documents = await buildSmallIndex(indexDir, 4);
   corruptDir = copyIndex();
   const manifest = readManifest(corruptDir);
-  const shard = manifest.vectors?.shards[0];
+  const shard = vectorFiles(manifest.vectors)[0];
   if (!shard) throw new Error('the small index has no vectors');
   const bytes = readFileSync(join(corruptDir, shard.path));
   bytes[bytes.length - 1] = (bytes[bytes.length - 1] ?? 0) ^ 0x40;
