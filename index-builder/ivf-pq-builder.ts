@@ -56,17 +56,20 @@ const PQ_SAMPLE = 64 * PQ_CENTROIDS;
 
 /**
  * Settings by size. About √n lists of about √n rows: a query's lists then cost ~nprobe × √n × 53
- * bytes (≤ 1 MB at 1M rows). nprobe and rerank are the smallest that held recall@10 ≥ 0.95 against the
- * exact scan on the 1M synthetic set and ≥ 0.98 on the demo's USE-lite vectors
- * (`npx tsx test/bench/ivf-pq-scale.ts`, `npx tsx test/bench/ivf-pq-demo.ts`).
+ * bytes (850 KB at 1M rows). nprobe and rerank are what held recall@10 against the exact scan:
+ * - the demo's USE-lite vectors (4,427, 67 lists; `npx tsx test/bench/ivf-pq-demo.ts --nprobe 4,8,16,32`):
+ *   0.907, 0.970, 0.992, 0.999 at nprobe 4, 8, 16, 32; so at least 16 lists;
+ * - 1M synthetic clustered vectors (`npx tsx test/bench/ivf-pq-scale.ts --nprobe 12,16 --rerank 100,200,300`):
+ *   0.940 at any nprobe from 8 with 100 candidates re-ranked (PQ's order inside a cluster is the limit),
+ *   1.000 with 200.
  */
 export function ivfPqSettings(count: number, dimension: number): IvfPqSettings {
   const lists = Math.max(1, Math.min(65_536, Math.round(Math.sqrt(count))));
   return {
     lists,
     subquantizers: subquantizersFor(dimension),
-    nprobe: Math.min(lists, Math.max(8, Math.ceil(lists / 64))),
-    rerank: 100,
+    nprobe: Math.min(lists, Math.max(16, Math.ceil(lists / 64))),
+    rerank: 200,
     rowsPerBlock: 8,
     sample: Math.min(count, Math.max(64 * lists, 10_000)),
     iterations: 10,

@@ -53,7 +53,8 @@ export interface IvfPqScaleOptions {
   queries: number;
   /** nprobe values to measure (the builder's default when empty). */
   nprobes: readonly number[];
-  rerank?: number;
+  /** rerank values to measure (the builder's default when empty). */
+  reranks?: readonly number[];
   settings?: Partial<IvfPqSettings>;
   log: (line: string) => void;
 }
@@ -93,10 +94,10 @@ async function measureSize(dir: string, size: number, options: IvfPqScaleOptions
   const bytes = [spec.quantizer, ...spec.files, ...spec.rowFiles].reduce((sum, f) => sum + f.bytes, 0);
   options.log(`IVF-PQ: built ${spec.lists} lists in ${buildSeconds.toFixed(0)} s`);
   const nprobes = options.nprobes.length ? options.nprobes : [spec.nprobe];
+  const reranks = options.reranks?.length ? options.reranks : [spec.rerank];
   const results: IvfPqScaleRow[] = [];
-  for (const nprobe of nprobes) {
+  for (const search of nprobes.flatMap((nprobe) => reranks.map((rerank) => ({ nprobe, rerank })))) {
     const { index, read } = await openIvfPqIn(dir, spec);
-    const search = { nprobe, rerank: options.rerank ?? spec.rerank };
     const coldStart = performance.now();
     await index.search(queries[0] ?? source.draw(), EXACT_K, search);
     const coldQueryMs = performance.now() - coldStart;
@@ -123,7 +124,7 @@ async function measureSize(dir: string, size: number, options: IvfPqScaleOptions
       dimension,
       lists: spec.lists,
       subquantizers: spec.subquantizers,
-      nprobe,
+      nprobe: search.nprobe,
       rerank: search.rerank,
       buildSeconds,
       bytesPerPassage: bytes / size,
@@ -136,7 +137,7 @@ async function measureSize(dir: string, size: number, options: IvfPqScaleOptions
       recallAt10: found / (queries.length * EXACT_K),
       memoryMB: index.memoryBytes / 2 ** 20,
     });
-    options.log(`IVF-PQ: nprobe ${nprobe}: recall@10 ${results.at(-1)?.recallAt10.toFixed(3)}`);
+    options.log(`IVF-PQ: nprobe ${search.nprobe}, rerank ${search.rerank}: recall@10 ${results.at(-1)?.recallAt10.toFixed(3)}`);
   }
   return results;
 }
@@ -175,7 +176,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     dimension: Number(values.dim),
     queries: Number(values.queries),
     nprobes: numbers(values.nprobe),
-    ...(values.rerank && { rerank: Number(values.rerank) }),
+    reranks: numbers(values.rerank ?? ''),
     ...(values.lists && { settings: { lists: Number(values.lists) } }),
     log: (line) => console.error(line),
   });

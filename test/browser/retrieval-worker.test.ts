@@ -27,6 +27,7 @@ let indexDir = '';
 let corruptDir = '';
 let vanishingDir = '';
 let e5Dir = '';
+let ivfDir = '';
 let documents: Document[] = [];
 let server: StaticServer;
 let browser: LaunchedChromium;
@@ -59,8 +60,12 @@ beforeAll(async () => {
   e5Dir = mkdtempSync(join(tmpdir(), 'sdg-e5-index-'));
   const tinyBert = ensureTinyBert();
   await buildSmallIndex(e5Dir, 4, 16 * 1024, { kind: 'e5', model: basename(tinyBert), modelDir: dirname(tinyBert) });
+  // The same passages as an IVF-PQ index; their vectors come from the first build's resume cache.
+  ivfDir = mkdtempSync(join(tmpdir(), 'sdg-ivf-index-'));
+  cpSync(join(indexDir, '.cache'), join(ivfDir, '.cache'), { recursive: true });
+  await buildSmallIndex(ivfDir, 4, 16 * 1024, { kind: 'use-lite' }, 'ivf-pq');
   server = await serveStatic({
-    mounts: { '/': outDir, '/index/': indexDir, '/corrupt/': corruptDir, '/vanishing/': vanishingDir, '/e5/': e5Dir, '/models/use-lite/': USE_LITE_DIR, '/hf/': dirname(tinyBert) },
+    mounts: { '/': outDir, '/index/': indexDir, '/corrupt/': corruptDir, '/vanishing/': vanishingDir, '/e5/': e5Dir, '/ivf/': ivfDir, '/models/use-lite/': USE_LITE_DIR, '/hf/': dirname(tinyBert) },
   });
   browser = await launchChromium();
   requests = new RequestLog(browser.context);
@@ -69,7 +74,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.close();
-  for (const dir of [outDir, indexDir, corruptDir, vanishingDir, e5Dir]) if (dir) rmSync(dir, { recursive: true, force: true });
+  for (const dir of [outDir, indexDir, corruptDir, vanishingDir, e5Dir, ivfDir]) if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 async function harnessPage(): Promise<Page> {
@@ -96,6 +101,20 @@ describe('the retrieval worker in Chromium', () => {
       const hits = ok(await call(page, 'search', { query: `${target.title}\n${target.text}`, mode, k: 3 }));
       expect(hits[0], mode).toMatchObject({ id: target.id, title: target.title, text: target.text });
       expect(hits.length).toBe(3);
+    }
+    expect(requests.offMachine()).toEqual([]);
+    await page.close();
+  });
+
+  it('answers dense and hybrid search from an IVF-PQ index, fetching its lists by range', async () => {
+    const page = await harnessPage();
+    const { info } = ok(await call(page, 'open', { manifestUrl: '/ivf/manifest.json' }));
+    expect(info).toMatchObject({ passages: documents.length, embedder: 'use-lite', denseUnavailable: null });
+    const target = documents[11];
+    if (!target) throw new Error('index too small');
+    for (const mode of ['dense', 'hybrid'] as const) {
+      const hits = ok(await call(page, 'search', { query: `${target.title}\n${target.text}`, mode, k: 3 }));
+      expect(hits[0], mode).toMatchObject({ id: target.id, text: target.text });
     }
     expect(requests.offMachine()).toEqual([]);
     await page.close();
