@@ -1,8 +1,9 @@
 /**
  * A built index, opened from its manifest. On open only small metadata is fetched (the term dictionary's
- * page lines, the passage table) and, for an index with vectors, the vectors; a query then fetches the
- * dictionary pages and posting lists of its terms and the passage blocks of its hits, each range verified
- * by its checksum and kept under a byte budget. Pure TypeScript: the retrieval worker runs it in the
+ * page lines, the passage table) and, for an index with vectors, the vectors (every int8 row of a flat
+ * index; an IVF-PQ index's quantizer only); a query then fetches the dictionary pages and posting lists
+ * of its terms, an IVF-PQ index's nearest lists and re-ranked rows, and the passage blocks of its hits,
+ * each range verified by its checksum and kept under a byte budget. Pure TypeScript: the retrieval worker runs it in the
  * browser, the search CLI, benchmarks and tests in Node.
  */
 import type { Embedder } from '../core/agent/embedder.ts';
