@@ -106,7 +106,7 @@ describe('the retrieval worker in Chromium', () => {
     await page.close();
   });
 
-  it('answers dense and hybrid search from an IVF-PQ index, fetching its lists by range', async () => {
+  it('answers dense and hybrid search from an IVF-PQ index, fetching its quantizer, lists and rows', async () => {
     const page = await harnessPage();
     const { info } = ok(await call(page, 'open', { manifestUrl: '/ivf/manifest.json' }));
     expect(info).toMatchObject({ passages: documents.length, embedder: 'use-lite', denseUnavailable: null });
@@ -116,6 +116,7 @@ describe('the retrieval worker in Chromium', () => {
       const hits = ok(await call(page, 'search', { query: `${target.title}\n${target.text}`, mode, k: 3 }));
       expect(hits[0], mode).toMatchObject({ id: target.id, text: target.text });
     }
+    for (const part of ['ivf-quantizer-', 'ivf-lists-', 'ivf-rows-']) expect(requests.urls.some((url) => url.includes(`/ivf/${part}`)), part).toBe(true);
     expect(requests.offMachine()).toEqual([]);
     await page.close();
   });
