@@ -20,7 +20,7 @@ import { encodePassageShard, encodeVectorShard } from '../src/retrieval/shard-co
 import { TOKENIZER_ID } from '../src/retrieval/tokenizer.ts';
 import { quantizeInt8 } from '../src/retrieval/vectors.ts';
 import { EmbeddingCache } from './embedding-cache.ts';
-import { buildIvfPq, denseEncoding, ivfPqSettings, type DenseChoice } from './ivf-pq-builder.ts';
+import { denseEncoding, type DenseChoice } from './dense-choice.ts';
 import { LexicalBuilder } from './lexical-builder.ts';
 import type { Progress } from './progress.ts';
 import { RollingFiles } from './rolling-files.ts';
@@ -115,7 +115,7 @@ export async function buildIndex(input: BuildInput, options: BuildOptions): Prom
     builder: builderKey(input.chunkWords, options.shardBytes, options.embedder?.spec.id ?? null, options.dense),
     passages: { count, encoding: 'json-gzip-blocks', rowsPerBlock: ROWS_PER_BLOCK, table: writer.write('passage-table-000', 'bin', encodePassageTable({ rowsPerBlock: ROWS_PER_BLOCK, rows: count, blocks: passages.blocks })), files: passageFiles },
     lexical: { format: 'sdg-bm25', tokenizer: TOKENIZER_ID, ...BM25_DEFAULTS, impactScale: built.impactScale, terms: built.terms, dictionary: writer.write('dictionary-000', 'bin', built.dictionary), files: lexicalFiles.finish() },
-    vectors: vectors && options.embedder ? denseVectors(options.embedder.spec, vectors.finish(), count, writer, options) : null,
+    vectors: vectors && options.embedder ? await denseVectors(options.embedder.spec, vectors.finish(), count, writer, options) : null,
   });
   rmSync(work, { recursive: true, force: true });
   writer.commit(manifest);
@@ -124,8 +124,10 @@ export async function buildIndex(input: BuildInput, options: BuildOptions): Prom
 
 /** The int8 row shards as they are, or an IVF-PQ index built from them (the shards then go at commit:
  * no manifest names them). */
-function denseVectors(embedder: EmbedderSpec, shards: RowShard[], count: number, writer: ShardWriter, options: BuildOptions): VectorsSpec {
+async function denseVectors(embedder: EmbedderSpec, shards: RowShard[], count: number, writer: ShardWriter, options: BuildOptions): Promise<VectorsSpec> {
   if (denseEncoding(options.dense ?? 'auto', count) === 'int8') return { embedder, encoding: 'int8', shards };
+  // Loaded only here: it compiles its wasm kernel, which a flat or lexical build never needs.
+  const { buildIvfPq, ivfPqSettings } = await import('./ivf-pq-builder.ts');
   const settings = ivfPqSettings(count, embedder.dimension);
   return { embedder, ...buildIvfPq({ dir: options.outDir, shards, dimension: embedder.dimension, count, settings, write: (stem, ext, bytes) => writer.write(stem, ext, bytes), shardBytes: options.shardBytes, ...(options.progress && { progress: options.progress }) }) };
 }

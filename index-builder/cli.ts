@@ -18,7 +18,7 @@ import { EMBEDDING_PROGRESS_FILE, type EmbeddingProgress } from '../src/core/ind
 import { demoIndexState } from './demo-state.ts';
 import { buildIndex, builderKey, NoPassagesError, type BuildInput, type BuildOptions } from './build.ts';
 import { readManifest } from './manifest-file.ts';
-import type { DenseChoice } from './ivf-pq-builder.ts';
+import type { DenseChoice } from './dense-choice.ts';
 import { EmbedderPool } from './embed-pool.ts';
 import { loadEmbedder, type EmbedderChoice } from './embedders.ts';
 import { USE_LITE_ID } from '../src/embedders/use-lite.ts';

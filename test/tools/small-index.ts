@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildIndex } from '../../index-builder/build.ts';
 import { loadEmbedder, type EmbedderChoice } from '../../index-builder/embedders.ts';
-import type { DenseChoice } from '../../index-builder/ivf-pq-builder.ts';
+import type { DenseChoice } from '../../index-builder/dense-choice.ts';
 import { readPassages } from '../../index-builder/sources.ts';
 import type { Document } from '../../src/core/agent/retriever.ts';
 import { hotpotQuestions } from '../shared-data.ts';
