@@ -43,4 +43,17 @@ describe('npm run build-index', () => {
     expect(badFlag.status).toBe(1);
     expect(badFlag.stderr).toContain('--embedder must be use-lite, e5 or none');
   });
+
+  it('builds an IVF-PQ dense index when asked, and says so', () => {
+    const model = ensureTinyBert();
+    const run = buildIndex('--input', DUMP, '--embedder', 'e5', '--model', basename(model), '--model-dir', dirname(model), '--dense', 'ivf-pq');
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/dense index: IVF-PQ, \d+ lists, 4 code bytes a passage/);
+    const manifest = readManifest(run.out);
+    expect(manifest.vectors).toMatchObject({ encoding: 'ivf-pq', subquantizers: 4, count: manifest.passages.count });
+    expect(manifest.builder).toContain('dense=ivf-pq');
+    const badDense = buildIndex('--input', DUMP, '--embedder', 'none', '--dense', 'hnsw');
+    expect(badDense.status).toBe(1);
+    expect(badDense.stderr).toContain('--dense must be auto, flat or ivf-pq, got "hnsw"');
+  });
 });
