@@ -4,7 +4,7 @@
  * nprobe lists and the blocks of its candidates, that memory stays under its budgets, and that bad
  * bytes and bad manifests are refused with errors that say what is wrong.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -113,6 +113,21 @@ function emptyLists(): number {
 }
 
 describe('IVF-PQ bytes, untrusted', () => {
+  it('refuses a list whose bytes were changed on disk, naming the file', async () => {
+    const copy = mkdtempSync(join(tmpdir(), 'sdg-ivf-corrupt-'));
+    try {
+      cpSync(dir, copy, { recursive: true });
+      const file = spec.files[0]?.path ?? '';
+      const bytes = readFileSync(join(copy, file));
+      bytes[0] = (bytes[0] ?? 0) ^ 0xff;
+      writeFileSync(join(copy, file), bytes);
+      const { index } = await openIvfPqIn(copy, spec);
+      await expect(index.fetchAll()).rejects.toThrow(new RegExp(`index file ${file} bytes 0–\\d+ are corrupt`));
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
   const quantizer = () => new Uint8Array(readFileSync(join(dir, spec.quantizer.path)));
   const open = (bytes: Uint8Array, other: Partial<IvfPqVectors> = {}) => () => IvfPqIndex.open({ ...spec, ...other }, bytes, () => Promise.reject(new Error('no')), () => Promise.reject(new Error('no')));
 
