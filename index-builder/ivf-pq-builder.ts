@@ -161,7 +161,12 @@ interface Encoded {
   settings: IvfPqSettings;
 }
 
-/** Each list's int8 rows (one piece, so its blocks lie together in one file), then the list. */
+/**
+ * Each list's int8 rows (one piece, so its blocks lie together in one file), then the list. Rows keep
+ * their ascending order: grouping a list's rows by their second-nearest centroid, to put a query's
+ * candidates in fewer blocks, read 643 KB a cold query against 645 (200k rows; ivf-pq-scale.ts), not
+ * worth giving up the ids' gap encoding.
+ */
 function writeLists(rows: ShardRows, encoded: Encoded, listFiles: RollingFiles, rowFiles: RollingFiles, progress?: Progress): IvfPqQuantizer['directory'] {
   const { assignment, codes, settings } = encoded;
   const m = settings.subquantizers;
