@@ -2,8 +2,9 @@
  * The builder's side of product quantisation: finding each sub-vector's nearest codeword, for the PQ
  * k-means (every sample, every iteration) and for encoding (every row). It runs in a WebAssembly SIMD
  * kernel of our own (pq-nearest.wat), 16 codewords at a time: 1M rows × 48 sub-spaces × 256 codewords
- * of 8 is 98 G multiply-adds, which the plain JS loop took 8 ns each for on this (busy) machine and
- * the kernel ~0.9 (`npx tsx test/bench/ivf-pq-scale.ts --sizes 20000`: encoding 13.7 s → 1.6 s).
+ * of 8 is 98 G multiply-adds. The whole build of 20k rows took 121 s with a plain JS loop (codewords
+ * dimension-major, the best we wrote) and 11 s with the kernel, on this machine while it was busy
+ * (`npx tsx test/bench/ivf-pq-scale.ts --sizes 20000`).
  */
 import { compileWatFile } from '../vite/wasm-kernel.ts';
 
