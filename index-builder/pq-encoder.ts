@@ -2,8 +2,8 @@
  * The builder's side of product quantisation: finding each sub-vector's nearest codeword, for the PQ
  * k-means (every sample, every iteration) and for encoding (every row). It runs in a WebAssembly SIMD
  * kernel of our own (pq-nearest.wat), 16 codewords at a time: 1M rows × 48 sub-spaces × 256 codewords
- * of 8 is 98 G multiply-adds. The whole build of 20k rows took 121 s with a plain JS loop (codewords
- * dimension-major, the best we wrote) and 11 s with the kernel, on this machine while it was busy
+ * of 8 is 98 G multiply-adds. The whole build of 20k rows took 88–121 s with plain JS loops (codeword by
+ * codeword, or dimension-major) and 11 s with the kernel, on this machine while it was busy
  * (`npx tsx test/bench/ivf-pq-scale.ts --sizes 20000`).
  */
 import { compileWatFile } from '../vite/wasm-kernel.ts';
