@@ -11,7 +11,7 @@ import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Embedder } from '../src/core/agent/embedder.ts';
-import { INDEX_FORMAT, INDEX_VERSION, indexFiles, parseManifest, sumBytes, vectorShardBytes, type EmbedderSpec, type IndexManifest, type RowShard, type ShardFile } from '../src/core/index/index-manifest.ts';
+import { INDEX_FORMAT, INDEX_VERSION, indexFiles, parseManifest, sumBytes, vectorShardBytes, type EmbedderSpec, type IndexManifest, type RowShard, type ShardFile, type VectorsSpec } from '../src/core/index/index-manifest.ts';
 import type { Document } from '../src/core/agent/retriever.ts';
 import type { FileRange } from '../src/retrieval/byte-codec.ts';
 import { BM25_DEFAULTS } from '../src/retrieval/bm25.ts';
@@ -20,6 +20,7 @@ import { encodePassageShard, encodeVectorShard } from '../src/retrieval/shard-co
 import { TOKENIZER_ID } from '../src/retrieval/tokenizer.ts';
 import { quantizeInt8 } from '../src/retrieval/vectors.ts';
 import { EmbeddingCache } from './embedding-cache.ts';
+import { denseEncoding, type DenseChoice } from './dense-choice.ts';
 import { LexicalBuilder } from './lexical-builder.ts';
 import type { Progress } from './progress.ts';
 import { RollingFiles } from './rolling-files.ts';
@@ -53,6 +54,8 @@ export interface BuildOptions {
   progress?: Progress;
   /** Hears how many passages have their vector so far (from the resume cache or just embedded). */
   onEmbedded?: (passages: number) => void;
+  /** The dense index: flat int8 rows, IVF-PQ, or by size (`auto`, the default; see denseEncoding). */
+  dense?: DenseChoice;
 }
 
 export interface BuildReport {
@@ -72,8 +75,8 @@ export class NoPassagesError extends Error {
 }
 
 /** Everything that changes the output besides the passages themselves. */
-export function builderKey(chunkWords: number, shardBytes: number, embedderId: string | null): string {
-  return `sdg-index-builder/${BUILDER_FORMAT} chunk=${chunkWords} shard=${shardBytes} embedder=${embedderId ?? 'none'}`;
+export function builderKey(chunkWords: number, shardBytes: number, embedderId: string | null, dense: DenseChoice = 'auto'): string {
+  return `sdg-index-builder/${BUILDER_FORMAT} chunk=${chunkWords} shard=${shardBytes} embedder=${embedderId ?? 'none'}${dense === 'auto' ? '' : ` dense=${dense}`}`;
 }
 
 export async function buildIndex(input: BuildInput, options: BuildOptions): Promise<BuildReport> {
@@ -109,14 +112,24 @@ export async function buildIndex(input: BuildInput, options: BuildOptions): Prom
     version: INDEX_VERSION,
     name: input.name,
     source: input.source,
-    builder: builderKey(input.chunkWords, options.shardBytes, options.embedder?.spec.id ?? null),
+    builder: builderKey(input.chunkWords, options.shardBytes, options.embedder?.spec.id ?? null, options.dense),
     passages: { count, encoding: 'json-gzip-blocks', rowsPerBlock: ROWS_PER_BLOCK, table: writer.write('passage-table-000', 'bin', encodePassageTable({ rowsPerBlock: ROWS_PER_BLOCK, rows: count, blocks: passages.blocks })), files: passageFiles },
     lexical: { format: 'sdg-bm25', tokenizer: TOKENIZER_ID, ...BM25_DEFAULTS, impactScale: built.impactScale, terms: built.terms, dictionary: writer.write('dictionary-000', 'bin', built.dictionary), files: lexicalFiles.finish() },
-    vectors: vectors && options.embedder ? { embedder: options.embedder.spec, encoding: 'int8', shards: vectors.finish() } : null,
+    vectors: vectors && options.embedder ? await denseVectors(options.embedder.spec, vectors.finish(), count, writer, options) : null,
   });
   rmSync(work, { recursive: true, force: true });
   writer.commit(manifest);
   return { manifest, embedded: vectors?.computed ?? 0, fromCache: vectors?.fromCache ?? 0, bytes: sumBytes(indexFiles(manifest)) };
+}
+
+/** The int8 row shards as they are, or an IVF-PQ index built from them (the shards then go at commit:
+ * no manifest names them). */
+async function denseVectors(embedder: EmbedderSpec, shards: RowShard[], count: number, writer: ShardWriter, options: BuildOptions): Promise<VectorsSpec> {
+  if (denseEncoding(options.dense ?? 'auto', count) === 'int8') return { embedder, encoding: 'int8', shards };
+  // Loaded only here: it compiles its wasm kernel, which a flat or lexical build never needs.
+  const { buildIvfPq, ivfPqSettings } = await import('./ivf-pq-builder.ts');
+  const settings = ivfPqSettings(count, embedder.dimension);
+  return { embedder, ...buildIvfPq({ dir: options.outDir, shards, dimension: embedder.dimension, count, settings, write: (stem, ext, bytes) => writer.write(stem, ext, bytes), shardBytes: options.shardBytes, ...(options.progress && { progress: options.progress }) }) };
 }
 
 /** Passages in gzip blocks of ROWS_PER_BLOCK rows, in row order. */
@@ -225,7 +238,7 @@ export function embeddingText(document: Document): string {
 }
 
 /** Our own shard names; anything else in the output folder is left alone. */
-const SHARD_NAME = /^(passages|vectors|lexical|dictionary|passage-table)-\d{3,}-[0-9a-f]{12}\.(json|bin)$/;
+const SHARD_NAME = /^(passages|vectors|lexical|dictionary|passage-table|ivf-quantizer|ivf-lists|ivf-rows)-\d{3,}-[0-9a-f]{12}\.(json|bin)$/;
 
 /** Writes whole files under names that carry their hash, and commits a manifest. */
 class ShardWriter {

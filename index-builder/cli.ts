@@ -19,6 +19,7 @@ import { EMBEDDING_PROGRESS_FILE, type EmbeddingProgress } from '../src/core/ind
 import { demoIndexState } from './demo-state.ts';
 import { buildIndex, builderKey, NoPassagesError, type BuildInput, type BuildOptions } from './build.ts';
 import { readManifest } from './manifest-file.ts';
+import type { DenseChoice } from './dense-choice.ts';
 import { EmbedderPool } from './embed-pool.ts';
 import { loadEmbedder, type EmbedderChoice } from './embedders.ts';
 import { USE_LITE_ID } from '../src/embedders/use-lite.ts';
@@ -39,7 +40,7 @@ const BUILDING = 'Building the demo index (HotpotQA paragraphs, USE-lite embeddi
 const BUILDING_LEXICAL = 'Building the demo\'s lexical index (HotpotQA paragraphs; the vectors follow in the background)…';
 const EMBEDDING = 'Embedding the demo\'s vectors in the background (USE-lite; resumable if interrupted): the app searches lexically meanwhile.';
 const USAGE =
-  'usage: npm run build-index -- --input <file.jsonl | dump.xml.bz2> [--out public/index] [--embedder use-lite|e5|openai|none] [--model <hub id | server model>] [--remote-host <url>] [--model-dir <folder>] [--base-url <server>] [--concurrency N] [--batch B] [--dimension D] [--query-prefix text] [--passage-prefix text] [--shard-mb 2] [--chunk-words 100] [--threads N] [--limit N] [--titles file]';
+  'usage: npm run build-index -- --input <file.jsonl | dump.xml.bz2> [--out public/index] [--embedder use-lite|e5|openai|none] [--model <hub id | server model>] [--remote-host <url>] [--model-dir <folder>] [--base-url <server>] [--concurrency N] [--batch B] [--dimension D] [--query-prefix text] [--passage-prefix text] [--dense auto|flat|ivf-pq] [--shard-mb 2] [--chunk-words 100] [--threads N] [--limit N] [--titles file]';
 
 const OPTIONS = {
   input: { type: 'string' },
@@ -51,6 +52,8 @@ const OPTIONS = {
   name: { type: 'string' },
   embedder: { type: 'string', default: 'use-lite' },
   'shard-mb': { type: 'string', default: '2' },
+  /** The dense index: the flat int8 scan, IVF-PQ, or by the index's size. */
+  dense: { type: 'string', default: 'auto' },
   'chunk-words': { type: 'string', default: '100' },
   'cache-dir': { type: 'string', default: '.cache/index-builder' },
   model: { type: 'string' },
@@ -219,6 +222,12 @@ async function openCorpus(values: Values, input: string, chunkWords: number, sig
 const peakMemoryMB = () => Math.round(process.resourceUsage().maxRSS / 1024);
 
 const chunkWordsOf = (values: Values) => Math.round(positive(values['chunk-words'], 'chunk-words'));
+function denseChoiceOf(values: Values): DenseChoice {
+  const { dense } = values;
+  if (dense !== 'auto' && dense !== 'flat' && dense !== 'ivf-pq') throw new Error(`--dense must be auto, flat or ivf-pq, got "${dense}"`);
+  return dense;
+}
+
 const shardBytesOf = (values: Values) => Math.round(positive(values['shard-mb'], 'shard-mb') * 1024 * 1024);
 
 async function startPool(choice: EmbedderChoice, threads: number): Promise<BuildOptions['embedder']> {
@@ -238,7 +247,7 @@ async function build(values: Values, corpus: Corpus, signal: AbortSignal, embedd
   const embedder = threads > 1 && choice.kind !== 'openai' ? await startPool(choice, threads) : await loadEmbedder(choice);
   const batchSize = values.batch ? Math.round(positive(values.batch, 'batch')) : undefined;
   const onEmbedded = embedding?.update ?? rate?.update;
-  const options: BuildOptions = { outDir: resolve(values.out), embedder, shardBytes, cacheDir: resolve(values['cache-dir']), signal, progress: terminalProgress(), ...(batchSize && { batchSize }), ...(onEmbedded && { onEmbedded }) };
+  const options: BuildOptions = { outDir: resolve(values.out), embedder, shardBytes, cacheDir: resolve(values['cache-dir']), signal, progress: terminalProgress(), dense: denseChoiceOf(values), ...(batchSize && { batchSize }), ...(onEmbedded && { onEmbedded }) };
   try {
     const started = performance.now();
     const report = await buildIndex(corpus.input, options).catch((error: unknown) => {
@@ -252,6 +261,7 @@ async function build(values: Values, corpus: Corpus, signal: AbortSignal, embedd
     const lexical = sumBytes([manifest.lexical.dictionary, ...manifest.lexical.files]);
     console.log(`${manifest.passages.count} passages, ${files.length} files, ${(report.bytes / 1e6).toFixed(1)} MB (${Math.round(report.bytes / manifest.passages.count)} bytes/passage, lexical ${Math.round(lexical / manifest.passages.count)}) -> ${options.outDir} in ${seconds} s, peak memory ${peakMemoryMB()} MB`);
     if (embedder) console.log(`embeddings (${embedder.spec.id}): ${report.embedded} computed, ${report.fromCache} from the resume cache`);
+    if (manifest.vectors?.encoding === 'ivf-pq') console.log(`dense index: IVF-PQ, ${manifest.vectors.lists} lists, ${manifest.vectors.subquantizers} code bytes a passage, ${manifest.vectors.nprobe} lists scanned a query (--dense flat for the exact scan)`);
     if (registerIndex(resolve('public'), options.outDir, manifest)) console.log(`listed in public/${CATALOG_FILE}: the app offers it under "Index"`);
   } finally {
     embedding?.stop();

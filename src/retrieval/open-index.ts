@@ -5,7 +5,7 @@
  */
 import type { Embedder } from '../core/agent/embedder.ts';
 import { errorMessage } from '../core/util/error-message.ts';
-import { parseManifest, sumBytes, type EmbedderSpec, type IndexManifest } from '../core/index/index-manifest.ts';
+import { eagerVectorFiles, parseManifest, sumBytes, type EmbedderSpec, type IndexManifest } from '../core/index/index-manifest.ts';
 import { rangeSource, type RangeSourceOptions } from './range-source.ts';
 import type { IndexRequest } from './retrieval-protocol.ts';
 import { ShardedIndex } from './sharded-index.ts';
@@ -129,7 +129,7 @@ class OpeningCache implements ShardCache {
 /** One bar over the open: the manifest's share, then the query embedder and the files fetched on open, by their bytes. */
 function openProgress(manifest: IndexManifest, loadsEmbedder: boolean, onProgress: OpenHooks['onProgress']) {
   const { vectors } = manifest;
-  const eager = [manifest.lexical.dictionary, manifest.passages.table, ...(vectors?.shards ?? [])];
+  const eager = [manifest.lexical.dictionary, manifest.passages.table, ...eagerVectorFiles(vectors)];
   const embedderBytes = vectors && loadsEmbedder ? EMBEDDER_BYTES[vectors.embedder.kind] : 0;
   return phasedProgress(onProgress, { embedder: embedderBytes, shards: sumBytes(eager) }, MANIFEST_SHARE);
 }

@@ -3,7 +3,8 @@
  * dictionary page, one term's postings, a block of passages). Each range is verified against the checksum
  * that already-verified metadata holds for it and cached for offline use; unverified bytes never come back.
  */
-import { MAX_SHARD_BYTES } from '../core/index/index-manifest.ts';
+import { MAX_SHARD_BYTES, type ShardFile } from '../core/index/index-manifest.ts';
+import type { FetchFileRange } from './byte-codec.ts';
 import { sha256Hex } from './checksum.ts';
 import { joinBytes } from './shard-codec.ts';
 import type { ShardCache } from './shard-source.ts';
@@ -72,6 +73,16 @@ export function rangeSource(options: RangeSourceOptions): FetchRange {
       inFlight.set(key, pending);
     }
     return pending;
+  };
+}
+
+/** Ranges that name a file by its place in `files`, fetched by its name. */
+export function inFiles(files: readonly ShardFile[], fetchRange: FetchRange): FetchFileRange {
+  return ({ file, offset, length, checksum }) => {
+    const shard = files[file];
+    if (!shard) return Promise.reject(new Error(`the index points at file ${file} of ${files.length}`));
+    if (offset + length > shard.bytes) return Promise.reject(new Error(`the index points past the end of ${shard.path}`));
+    return fetchRange({ path: shard.path, offset, length, checksum });
   };
 }
 

@@ -30,7 +30,9 @@ export function decodeVectorShard(bytes: Uint8Array, count: number, dimension: n
     if (!Number.isFinite(scale) || scale < 0) throw new Error(`vector shard row ${i} has an invalid scale`);
     scales[i] = scale;
   }
-  const codes = new Int8Array(bytes.slice(count * 4).buffer);
+  // A copy of the codes alone: `bytes` may be a view into a larger buffer (a Node Buffer from its pool).
+  const codes = new Int8Array(count * dimension);
+  codes.set(new Int8Array(bytes.buffer, bytes.byteOffset + count * 4, count * dimension));
   return { dimension, codes, scales };
 }
 

@@ -1,22 +1,23 @@
 /**
  * A built index, opened from its manifest. On open only small metadata is fetched (the term dictionary's
- * page lines, the passage table) and, for an index with vectors, the vectors; a query then fetches the
- * dictionary pages and posting lists of its terms and the passage blocks of its hits, each range verified
- * by its checksum and kept under a byte budget. Pure TypeScript: the retrieval worker runs it in the
+ * page lines, the passage table) and, for an index with vectors, the vectors (every int8 row of a flat
+ * index; an IVF-PQ index's quantizer only); a query then fetches the dictionary pages and posting lists
+ * of its terms, an IVF-PQ index's nearest lists and re-ranked rows, and the passage blocks of its hits,
+ * each range verified by its checksum and kept under a byte budget. Pure TypeScript: the retrieval worker runs it in the
  * browser, the search CLI, benchmarks and tests in Node.
  */
 import type { Embedder } from '../core/agent/embedder.ts';
 import { errorMessage } from '../core/util/error-message.ts';
 import { bytesProgress, type LoadProgress } from '../core/util/load-progress.ts';
-import { indexFiles, sumBytes, type IndexManifest, type ShardFile } from '../core/index/index-manifest.ts';
+import { eagerVectorFiles, indexFiles, sumBytes, type IndexManifest, type ShardFile, type VectorsSpec } from '../core/index/index-manifest.ts';
 import { RETRIEVAL_MODES, type Document, type Passage, type RetrievalMode } from '../core/agent/retriever.ts';
-import type { FetchFileRange } from './byte-codec.ts';
 import { FlatInt8Index } from './flat-index.ts';
 import { reciprocalRankFusion } from './fusion.ts';
+import { IvfPqIndex } from './ivf-pq-index.ts';
 import type { RankedRow } from './ranked-row.ts';
 import { DEFAULT_LEXICAL_BUDGET_BYTES, LexicalIndex } from './lexical-index.ts';
 import { decodePassageTable, PassageStore } from './passage-store.ts';
-import type { FetchRange } from './range-source.ts';
+import { inFiles, type FetchRange } from './range-source.ts';
 import { decodeVectorShard } from './shard-codec.ts';
 import type { FetchShard } from './shard-source.ts';
 
@@ -75,7 +76,7 @@ export class ShardedIndex {
     readonly manifest: IndexManifest,
     private readonly passages: PassageStore,
     private readonly lexical: LexicalIndex,
-    private readonly dense: { index: FlatInt8Index; embedder: Embedder } | null,
+    private readonly dense: { index: FlatInt8Index | IvfPqIndex; embedder: Embedder } | null,
     /** Why dense and hybrid search are off, when they are. */
     readonly denseUnavailable: string | null,
   ) {}
@@ -83,18 +84,12 @@ export class ShardedIndex {
   static async open(manifest: IndexManifest, options: OpenOptions): Promise<ShardedIndex> {
     const { passages, lexical: spec, vectors } = manifest;
     const unavailable = denseProblem(manifest, options.embedder, options.embedderError);
-    const eager = [spec.dictionary, passages.table, ...(vectors && !unavailable ? vectors.shards : [])];
+    const eager = [spec.dictionary, passages.table, ...(unavailable ? [] : eagerVectorFiles(vectors))];
     const fetchAll = progressTracker(options, eager);
     const [dictionary, table] = await fetchAll([spec.dictionary, passages.table]);
     const lexical = LexicalIndex.open(spec, passages.count, dictionary ?? new Uint8Array(0), inFiles(spec.files, options.fetchRange), options.lexicalBudgetBytes ?? DEFAULT_LEXICAL_BUDGET_BYTES);
     const store = new PassageStore(decodePassageTable(table ?? new Uint8Array(0), passages.files.length, passages.count, `the passage table ${passages.table.path}`), inFiles(passages.files, options.fetchRange), options.passageBudgetBytes);
-    let dense: { index: FlatInt8Index; embedder: Embedder } | null = null;
-    if (vectors && options.embedder && !unavailable) {
-      const index = new FlatInt8Index(vectors.embedder.dimension);
-      const shards = await fetchAll(vectors.shards);
-      vectors.shards.forEach((shard, i) => index.add(decodeVectorShard(shards[i] ?? new Uint8Array(0), shard.count, vectors.embedder.dimension)));
-      dense = { index, embedder: options.embedder };
-    }
+    const dense = vectors && options.embedder && !unavailable ? { index: await openDense(vectors, fetchAll, options.fetchRange), embedder: options.embedder } : null;
     return new ShardedIndex(manifest, store, lexical, dense, unavailable);
   }
 
@@ -129,7 +124,7 @@ export class ShardedIndex {
   /** Drops the passage blocks and lexical pages held in memory (a query fetches what it needs again,
    * from the cache when it is there); returns the bytes freed. */
   trim(): number {
-    return this.passages.clear() + this.lexical.clear();
+    return this.passages.clear() + this.lexical.clear() + (this.dense?.index instanceof IvfPqIndex ? this.dense.index.clear() : 0);
   }
 
   /** The bytes of all its files: what a full offline copy takes. */
@@ -147,6 +142,7 @@ export class ShardedIndex {
     const total = this.passages.blockCount;
     await this.passages.fetchAll((done) => onProgress?.({ text: 'passages', fraction: done / total }));
     await this.lexical.fetchAll((done, all) => onProgress?.({ text: 'lexical index', fraction: done / all }));
+    if (this.dense?.index instanceof IvfPqIndex) await this.dense.index.fetchAll((done, all) => onProgress?.({ text: 'dense index', fraction: done / all }));
     return true;
   }
 
@@ -158,7 +154,8 @@ export class ShardedIndex {
     await checkStale(isStale);
     if (mode === 'dense') return dense.index.search(vector, k);
     const depth = k * FUSION_DEPTH;
-    return reciprocalRankFusion([dense.index.search(vector, depth), await this.lexical.search(query, depth)], k);
+    const [byVector, byWords] = await Promise.all([dense.index.search(vector, depth), this.lexical.search(query, depth)]);
+    return reciprocalRankFusion([byVector, byWords], k);
   }
 }
 
@@ -175,14 +172,17 @@ async function embedQuery(embedder: Embedder, query: string, mode: RetrievalMode
   return vector;
 }
 
-/** Ranges that name a file by its place in `files`, fetched by its name. */
-function inFiles(files: readonly ShardFile[], fetchRange: FetchRange): FetchFileRange {
-  return ({ file, offset, length, checksum }) => {
-    const shard = files[file];
-    if (!shard) return Promise.reject(new Error(`the index points at file ${file} of ${files.length}`));
-    if (offset + length > shard.bytes) return Promise.reject(new Error(`the index points past the end of ${shard.path}`));
-    return fetchRange({ path: shard.path, offset, length, checksum });
-  };
+/** The flat scan, its int8 rows fetched whole now; or IVF-PQ, its quantizer now and its lists by range per query. */
+async function openDense(vectors: VectorsSpec, fetchAll: (shards: readonly ShardFile[]) => Promise<Uint8Array[]>, fetchRange: FetchRange): Promise<FlatInt8Index | IvfPqIndex> {
+  const { dimension } = vectors.embedder;
+  if (vectors.encoding === 'ivf-pq') {
+    const [quantizer] = await fetchAll([vectors.quantizer]);
+    return IvfPqIndex.open(vectors, quantizer ?? new Uint8Array(0), inFiles(vectors.files, fetchRange), inFiles(vectors.rowFiles, fetchRange));
+  }
+  const index = new FlatInt8Index(dimension);
+  const shards = await fetchAll(vectors.shards);
+  vectors.shards.forEach((shard, i) => index.add(decodeVectorShard(shards[i] ?? new Uint8Array(0), shard.count, dimension)));
+  return index;
 }
 
 /**

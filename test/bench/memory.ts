@@ -24,7 +24,7 @@ import { buildIndex } from '../../index-builder/build.ts';
 import { openIndexFolder } from '../../index-builder/open-folder.ts';
 import { readManifest } from '../../index-builder/manifest-file.ts';
 import type { Embedder } from '../../src/core/agent/embedder.ts';
-import { sumBytes, type EmbedderSpec } from '../../src/core/index/index-manifest.ts';
+import { sumBytes, vectorFiles, type EmbedderSpec } from '../../src/core/index/index-manifest.ts';
 import { seededRandom } from '../../src/core/agent/noise.ts';
 import type { Document } from '../../src/core/agent/retriever.ts';
 import { normalize } from '../../src/retrieval/vectors.ts';
@@ -97,7 +97,7 @@ export async function memoryBench(options: { passages: number; log: (line: strin
       passages: m.passages,
       dimension: DIMENSION,
       gc: m.gc,
-      shardMB: { passages: sumBytes([passages.table, ...passages.files]) / MB, lexical: sumBytes([lexical.dictionary, ...lexical.files]) / MB, vectors: sumBytes(vectors?.shards ?? []) / MB },
+      shardMB: { passages: sumBytes([passages.table, ...passages.files]) / MB, lexical: sumBytes([lexical.dictionary, ...lexical.files]) / MB, vectors: sumBytes(vectorFiles(vectors)) / MB },
       per100kMB: {
         vectorsWasm: per100k(m.wasmBytes),
         lexicalHeap: per100k(m.lexicalHeap),

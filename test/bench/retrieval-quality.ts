@@ -13,7 +13,7 @@ import { openIndexFolder } from '../../index-builder/open-folder.ts';
 import { readManifest } from '../../index-builder/manifest-file.ts';
 import { readPassages } from '../../index-builder/sources.ts';
 import type { Embedder } from '../../src/core/agent/embedder.ts';
-import { sumBytes, type IndexManifest, type ShardFile } from '../../src/core/index/index-manifest.ts';
+import { sumBytes, vectorFiles, type IndexManifest, type ShardFile } from '../../src/core/index/index-manifest.ts';
 import { RETRIEVAL_MODES } from '../../src/retrieval/sharded-index.ts';
 import { hotpotQuestions, HOTPOT_PATH } from '../shared-data.ts';
 import { percentile } from '../../src/core/eval/stats.ts';
@@ -115,7 +115,7 @@ function bytesPerPassage(manifest: IndexManifest): QualityReport['bytesPerPassag
   const perPassage = (files: readonly ShardFile[]) => sumBytes(files) / passages.count;
   const text = perPassage([passages.table, ...passages.files]);
   const lexical = perPassage([bm25.dictionary, ...bm25.files]);
-  const vectors = perPassage(dense?.shards ?? []);
+  const vectors = perPassage(vectorFiles(dense));
   return { text, lexical, vectors, total: text + lexical + vectors };
 }
 

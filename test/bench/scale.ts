@@ -12,6 +12,10 @@
  * both-gold@5 (a hit is gold when its title is a supporting paragraph's) come from its answers, beside
  * an exhaustive float BM25 over the same passages (same tokenizer, same k1 and b, no quantisation, no
  * pruning). Results: a table on stdout and `.cache/bench/scale.json` (merged with earlier sizes).
+ *
+ * Then the dense side: IVF-PQ on --dense-sizes synthetic clustered 384-d vectors against the exact flat
+ * scan (ivf-pq-scale.ts; 1M: about 15 minutes here), under `dense` in the same file. `--sizes ''` or
+ * `--dense-sizes ''` skips a side.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -23,6 +27,7 @@ import { sumBytes } from '../../src/core/index/index-manifest.ts';
 import { bm25, BM25_DEFAULTS, passageTerms, queryTerms } from '../../src/retrieval/bm25.ts';
 import { MAX_QUERY_TERMS } from '../../src/retrieval/lexical-index.ts';
 import { HOTPOT_PATH, hotpotQuestions } from '../shared-data.ts';
+import { ivfPqScaleBench, ivfPqScaleTable, type IvfPqScaleRow } from './ivf-pq-scale.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SCALE_CORPUS = resolve(ROOT, '../shared/tools/scale-corpus.mjs');
@@ -34,6 +39,8 @@ const { values } = parseArgs({
     work: { type: 'string', default: '.cache/bench/scale' },
     out: { type: 'string', default: '.cache/bench/scale.json' },
     reuse: { type: 'boolean', default: false },
+    'dense-sizes': { type: 'string', default: '1000000' },
+    'dense-queries': { type: 'string', default: '200' },
   },
 });
 
@@ -243,19 +250,43 @@ async function measure(distractors: number): Promise<SizeResult> {
   };
 }
 
-const sizes = values.sizes.split(',').map((s) => Number(s.trim()));
-if (sizes.some((n) => !Number.isInteger(n) || n < 0)) throw new Error(`--sizes takes whole numbers, got ${values.sizes}`);
+function wholeNumbers(text: string, flag: string): number[] {
+  const numbers = text.split(',').filter((s) => s.trim()).map((s) => Number(s.trim()));
+  if (numbers.some((n) => !Number.isInteger(n) || n < 0)) throw new Error(`--${flag} takes whole numbers, got ${text}`);
+  return numbers;
+}
+
+interface ScaleFile {
+  machine: string;
+  results: SizeResult[];
+  dense?: IvfPqScaleRow[];
+}
+
+const sizes = wholeNumbers(values.sizes, 'sizes');
+const denseSizes = wholeNumbers(values['dense-sizes'], 'dense-sizes');
 const out = resolve(values.out);
-const earlier: SizeResult[] = existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as { results: SizeResult[] }).results : [];
-const results = [...earlier];
+const earlierFile: ScaleFile | null = existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as ScaleFile) : null;
+const results = [...(earlierFile?.results ?? [])];
+let dense = [...(earlierFile?.dense ?? [])];
+const machine = `${process.platform} ${process.arch}, node ${process.version}`;
+const save = () => {
+  mkdirSync(resolve(out, '..'), { recursive: true });
+  writeFileSync(out, JSON.stringify({ machine, results, dense }, null, 1));
+};
 for (const size of sizes) {
   const result = await measure(size);
   const same = results.findIndex((r) => r.distractors === size);
   if (same >= 0) results[same] = result;
   else results.push(result);
   results.sort((a, b) => a.distractors - b.distractors);
-  mkdirSync(resolve(out, '..'), { recursive: true });
-  writeFileSync(out, JSON.stringify({ machine: `${process.platform} ${process.arch}, node ${process.version}`, results }, null, 1));
+  save();
   console.table(results.map((r) => Object.fromEntries(Object.entries(r).map(([key, value]) => [key, Number.isInteger(value) ? value : Number(value.toFixed(3))]))));
+}
+if (denseSizes.length) {
+  const rows = await ivfPqScaleBench({ sizes: denseSizes, dimension: 384, queries: Number(values['dense-queries']), nprobes: [], log });
+  dense = [...dense.filter((r) => !denseSizes.includes(r.vectors)), ...rows].sort((a, b) => a.vectors - b.vectors);
+  save();
+  console.log('IVF-PQ dense top-10 on synthetic clustered 384-d vectors, against the exact int8 scan:');
+  console.table(ivfPqScaleTable(dense));
 }
 log(`done; results in ${out}`);

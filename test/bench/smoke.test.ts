@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { denseScaleBench } from './dense-scale.ts';
+import { ivfPqScaleBench } from './ivf-pq-scale.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const run = promisify(execFile);
@@ -22,6 +23,17 @@ describe('bench:retrieval smoke', () => {
       expect(row.p50Ms).toBeGreaterThanOrEqual(0);
     }
     expect(rows[0]?.bytesPerVector).toBe(36);
+  });
+});
+
+describe('bench:scale dense smoke', () => {
+  it('builds IVF-PQ from clustered vectors and measures its recall, reads and latency against the exact scan', async () => {
+    const [row] = await ivfPqScaleBench({ sizes: [3_000], dimension: 64, queries: 10, nprobes: [], log: () => {} });
+    expect(row?.recallAt10).toBeGreaterThan(0.4);
+    expect(row?.coldQueryKB).toBeGreaterThan(0);
+    expect(row?.openKB).toBeGreaterThan(0);
+    expect(row?.warmP50Ms).toBeGreaterThanOrEqual(0);
+    expect(row?.memoryMB).toBeGreaterThan(0);
   });
 });
 

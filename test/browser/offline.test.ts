@@ -13,6 +13,7 @@ import type { Page } from 'playwright-core';
 import { preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openIndexFolder } from '../../index-builder/open-folder.ts';
+import { eagerVectorFiles } from '../../src/core/index/index-manifest.ts';
 import { BOUNDED_ENDS, cspViolations, demoQuestions, launchWatchedChromium, openPanel, startAppFixture, waitForStatus, type AppFixture, type WatchedChromium } from './app-fixture.ts';
 import { SHARD_CACHE_NAME } from '../../src/retrieval/cache-storage.ts';
 
@@ -48,7 +49,7 @@ async function indexCacheEntries(): Promise<number> {
   const index = await openIndexFolder(app.indexDir, { onFetched: () => ranges++ });
   if (!(await index.prefetch())) throw new Error('the test index is too large to copy whole');
   const { passages, lexical, vectors } = index.manifest;
-  return 1 + [lexical.dictionary, passages.table, ...(vectors?.shards ?? [])].length + ranges;
+  return 1 + [lexical.dictionary, passages.table, ...eagerVectorFiles(vectors)].length + ranges;
 }
 
 async function loadModel(): Promise<void> {

@@ -12,7 +12,7 @@ import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { USE_LITE_DIR } from '../../index-builder/use-lite-files.ts';
 import { readManifest } from '../../index-builder/manifest-file.ts';
-import { indexFiles } from '../../src/core/index/index-manifest.ts';
+import { indexFiles, vectorFiles } from '../../src/core/index/index-manifest.ts';
 import type { Document } from '../../src/core/agent/retriever.ts';
 import { ensureTinyBert } from '../tools/make-tiny-bert.mjs';
 import { wasmKernel } from '../../vite/wasm-kernel.ts';
@@ -27,6 +27,7 @@ let indexDir = '';
 let corruptDir = '';
 let vanishingDir = '';
 let e5Dir = '';
+let ivfDir = '';
 let documents: Document[] = [];
 let server: StaticServer;
 let browser: LaunchedChromium;
@@ -47,7 +48,7 @@ beforeAll(async () => {
   documents = await buildSmallIndex(indexDir, 4);
   corruptDir = copyIndex();
   const manifest = readManifest(corruptDir);
-  const shard = manifest.vectors?.shards[0];
+  const shard = vectorFiles(manifest.vectors)[0];
   if (!shard) throw new Error('the small index has no vectors');
   const bytes = readFileSync(join(corruptDir, shard.path));
   bytes[bytes.length - 1] = (bytes[bytes.length - 1] ?? 0) ^ 0x40;
@@ -56,8 +57,12 @@ beforeAll(async () => {
   e5Dir = mkdtempSync(join(tmpdir(), 'sdg-e5-index-'));
   const tinyBert = ensureTinyBert();
   await buildSmallIndex(e5Dir, 4, 16 * 1024, { kind: 'e5', model: basename(tinyBert), modelDir: dirname(tinyBert) });
+  // The same passages as an IVF-PQ index; their vectors come from the first build's resume cache.
+  ivfDir = mkdtempSync(join(tmpdir(), 'sdg-ivf-index-'));
+  cpSync(join(indexDir, '.cache'), join(ivfDir, '.cache'), { recursive: true });
+  await buildSmallIndex(ivfDir, 4, 16 * 1024, { kind: 'use-lite' }, 'ivf-pq');
   server = await serveStatic({
-    mounts: { '/': outDir, '/index/': indexDir, '/corrupt/': corruptDir, '/vanishing/': vanishingDir, '/e5/': e5Dir, '/models/use-lite/': USE_LITE_DIR, '/hf/': dirname(tinyBert) },
+    mounts: { '/': outDir, '/index/': indexDir, '/corrupt/': corruptDir, '/vanishing/': vanishingDir, '/e5/': e5Dir, '/ivf/': ivfDir, '/models/use-lite/': USE_LITE_DIR, '/hf/': dirname(tinyBert) },
   });
   browser = await launchChromium();
   requests = new RequestLog(browser.context);
@@ -66,7 +71,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.close();
-  for (const dir of [outDir, indexDir, corruptDir, vanishingDir, e5Dir]) if (dir) rmSync(dir, { recursive: true, force: true });
+  for (const dir of [outDir, indexDir, corruptDir, vanishingDir, e5Dir, ivfDir]) if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 async function harnessPage(): Promise<Page> {
@@ -94,6 +99,21 @@ describe('the retrieval worker in Chromium', () => {
       expect(hits[0], mode).toMatchObject({ id: target.id, title: target.title, text: target.text });
       expect(hits.length).toBe(3);
     }
+    expect(requests.offMachine()).toEqual([]);
+    await page.close();
+  });
+
+  it('answers dense and hybrid search from an IVF-PQ index, fetching its quantizer, lists and rows', async () => {
+    const page = await harnessPage();
+    const { info } = ok(await call(page, 'open', { manifestUrl: '/ivf/manifest.json' }));
+    expect(info).toMatchObject({ passages: documents.length, embedder: 'use-lite', denseUnavailable: null });
+    const target = documents[11];
+    if (!target) throw new Error('index too small');
+    for (const mode of ['dense', 'hybrid'] as const) {
+      const hits = ok(await call(page, 'search', { query: `${target.title}\n${target.text}`, mode, k: 3 }));
+      expect(hits[0], mode).toMatchObject({ id: target.id, text: target.text });
+    }
+    for (const part of ['ivf-quantizer-', 'ivf-lists-', 'ivf-rows-']) expect(requests.urls.some((url) => url.includes(`/ivf/${part}`)), part).toBe(true);
     expect(requests.offMachine()).toEqual([]);
     await page.close();
   });

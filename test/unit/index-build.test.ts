@@ -12,7 +12,7 @@ import { loadEmbedder } from '../../index-builder/embedders.ts';
 import { openIndexFolder } from '../../index-builder/open-folder.ts';
 import { readManifest } from '../../index-builder/manifest-file.ts';
 import { readPassages } from '../../index-builder/sources.ts';
-import { indexFiles } from '../../src/core/index/index-manifest.ts';
+import { indexFiles, vectorFiles } from '../../src/core/index/index-manifest.ts';
 import type { Document } from '../../src/core/agent/retriever.ts';
 import { hotpotQuestions } from '../shared-data.ts';
 
@@ -85,8 +85,8 @@ describe('index builder', () => {
     expect(manifest.passages.count).toBe(documents.length);
     expect(manifest.vectors?.embedder).toMatchObject({ id: 'use-lite', dimension: 512 });
     // The passages fit one block; their vectors (516 bytes each) are split by the 8 KB bound.
-    expect(manifest.vectors?.shards.length).toBeGreaterThan(1);
-    for (const shard of manifest.vectors?.shards ?? []) expect(shard.bytes).toBeLessThanOrEqual(8 * 1024);
+    expect(vectorFiles(manifest.vectors).length).toBeGreaterThan(1);
+    for (const shard of vectorFiles(manifest.vectors)) expect(shard.bytes).toBeLessThanOrEqual(8 * 1024);
     for (const shard of indexFiles(manifest)) {
       const bytes = readFileSync(join(dir, shard.path));
       expect(bytes.byteLength).toBe(shard.bytes);

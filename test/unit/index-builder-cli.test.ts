@@ -46,4 +46,17 @@ describe('npm run build-index', () => {
     expect(noServer.status).toBe(1);
     expect(noServer.stderr).toContain('--embedder openai needs --base-url <server>');
   });
+
+  it('builds an IVF-PQ dense index when asked, and says so', () => {
+    const model = ensureTinyBert();
+    const run = buildIndex('--input', DUMP, '--embedder', 'e5', '--model', basename(model), '--model-dir', dirname(model), '--dense', 'ivf-pq');
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/dense index: IVF-PQ, \d+ lists, 4 code bytes a passage/);
+    const manifest = readManifest(run.out);
+    expect(manifest.vectors).toMatchObject({ encoding: 'ivf-pq', subquantizers: 4, count: manifest.passages.count });
+    expect(manifest.builder).toContain('dense=ivf-pq');
+    const badDense = buildIndex('--input', DUMP, '--embedder', 'none', '--dense', 'hnsw');
+    expect(badDense.status).toBe(1);
+    expect(badDense.stderr).toContain('--dense must be auto, flat or ivf-pq, got "hnsw"');
+  });
 });

@@ -84,9 +84,11 @@ describe('npm run build-index -- --embedder openai', () => {
 
     // What the build kept is what the engine computes for the prefixed passage, at unit length; the index
     // holds it in int8.
-    const spec = manifest.vectors?.embedder;
-    const shard = manifest.vectors?.shards[0];
-    if (!spec || !shard) throw new Error('no vectors');
+    const vectors = manifest.vectors;
+    if (vectors?.encoding !== 'int8') throw new Error('expected flat int8 vectors');
+    const spec = vectors.embedder;
+    const shard = vectors.shards[0];
+    if (!shard) throw new Error('no vector shards');
     const cache = EmbeddingCache.open(embeddingCachePath(join(out, '.cache'), spec), spec.id, 32);
     const stored = decodeVectorShard(new Uint8Array(readFileSync(join(out, shard.path))), shard.count, 32);
     const expected = await server.engine(documents.slice(0, 3).map((d) => `passage: ${embeddingText(d)}`));
@@ -123,7 +125,8 @@ describe('npm run build-index -- --embedder openai', () => {
     const report = await buildIndex(input(), { outDir: out, embedder, shardBytes: 16 * 1024, cacheDir, batchSize: 4 });
     expect(report).toMatchObject({ embedded: documents.length - cached, fromCache: cached });
     expect(server.served.inputs - before).toBe(documents.length - cached);
-    expect(readManifest(out).vectors?.shards.reduce((sum, s) => sum + s.count, 0)).toBe(documents.length);
+    const vectors = readManifest(out).vectors;
+    expect(vectors?.encoding === 'int8' && vectors.shards.reduce((sum, s) => sum + s.count, 0)).toBe(documents.length);
   });
 });
 

@@ -11,7 +11,7 @@ import { buildIndex } from '../../index-builder/build.ts';
 import { folderDependencies, folderRequest } from '../../index-builder/open-folder.ts';
 import { readManifest } from '../../index-builder/manifest-file.ts';
 import type { Embedder } from '../../src/core/agent/embedder.ts';
-import type { EmbedderSpec } from '../../src/core/index/index-manifest.ts';
+import { vectorFiles, type EmbedderSpec } from '../../src/core/index/index-manifest.ts';
 import type { Document } from '../../src/core/agent/retriever.ts';
 import type { IndexDependencies, LoadEmbedder } from '../../src/retrieval/open-index.ts';
 import { MAX_RANGE_BYTES } from '../../src/retrieval/range-source.ts';
@@ -210,7 +210,7 @@ describe('the retrieval service', () => {
   it('caches nothing, and keeps no manifest, for an index that fails to open', async () => {
     const noVectors = join(root, 'no-vectors');
     cpSync(orchards, noVectors, { recursive: true });
-    const vectors = readManifest(noVectors).vectors?.shards ?? [];
+    const vectors = vectorFiles(readManifest(noVectors).vectors);
     rmSync(join(noVectors, vectors.at(-1)?.path ?? 'missing'));
     const cache = memoryCache();
     await cache.put('https://example.test/earlier/dictionary.bin', new Uint8Array([1]));

@@ -80,6 +80,36 @@ export const PassagesSpec = z.object({
 });
 export type PassagesSpec = z.infer<typeof PassagesSpec>;
 
+/** Dense vectors as int8 rows, loaded whole on open and scanned flat (small indexes). */
+export const FlatVectors = z.object({ embedder: EmbedderSpec, encoding: z.literal('int8'), shards: z.array(RowShard).min(1) });
+
+/** The most PQ codes a passage may have: one byte each, so at most 64 bytes a passage. */
+export const MAX_SUBQUANTIZERS = 64;
+
+/**
+ * Dense vectors as an IVF-PQ index (ivf-pq-format.ts): `quantizer` (coarse centroids, PQ codebooks and
+ * the list directory) is fetched on open; a query fetches its `nprobe` nearest lists (row ids and PQ
+ * codes) from `files` and the int8 rows of its best `rerank` candidates from `rowFiles`, by range.
+ */
+export const IvfPqVectors = z.object({
+  embedder: EmbedderSpec,
+  encoding: z.literal('ivf-pq'),
+  /** Rows the lists hold between them: every passage once. */
+  count: Count.min(1),
+  lists: z.number().int().min(1).max(65_536),
+  subquantizers: z.number().int().min(1).max(MAX_SUBQUANTIZERS),
+  /** Lists a query scans, and candidates re-ranked exactly: the builder's measured defaults. */
+  nprobe: z.number().int().min(1).max(65_536),
+  rerank: z.number().int().min(1).max(10_000),
+  quantizer: ShardFile,
+  files: z.array(ShardFile).min(1).max(100_000),
+  rowFiles: z.array(ShardFile).min(1).max(100_000),
+});
+export type IvfPqVectors = z.infer<typeof IvfPqVectors>;
+
+export const VectorsSpec = z.discriminatedUnion('encoding', [FlatVectors, IvfPqVectors]);
+export type VectorsSpec = z.infer<typeof VectorsSpec>;
+
 export const IndexManifest = z
   .object({
     format: z.literal(INDEX_FORMAT),
@@ -94,13 +124,15 @@ export const IndexManifest = z
     builder: z.string().min(1).max(200),
     passages: PassagesSpec,
     lexical: LexicalSpec,
-    vectors: z
-      .object({ embedder: EmbedderSpec, encoding: z.literal('int8'), shards: z.array(RowShard).min(1) })
-      .nullable(),
+    vectors: VectorsSpec.nullable(),
   })
   .superRefine((manifest, ctx) => {
     const vectors = manifest.vectors;
     if (!vectors) return;
+    if (vectors.encoding === 'ivf-pq') {
+      for (const problem of ivfPqProblems(vectors, manifest.passages.count)) ctx.addIssue({ code: 'custom', message: problem });
+      return;
+    }
     const problem = coverage('vectors', vectors.shards, manifest.passages.count);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
     for (const shard of vectors.shards) {
@@ -110,6 +142,15 @@ export const IndexManifest = z
     }
   });
 export type IndexManifest = z.infer<typeof IndexManifest>;
+
+function ivfPqProblems(vectors: IvfPqVectors, passages: number): string[] {
+  const { count, lists, subquantizers, nprobe, embedder } = vectors;
+  return [
+    count !== passages && `the IVF-PQ lists hold ${count} rows, the manifest ${passages} passages`,
+    embedder.dimension % subquantizers !== 0 && `${subquantizers} sub-quantisers do not divide ${embedder.dimension} dimensions`,
+    nprobe > lists && `nprobe ${nprobe} is more than the ${lists} lists`,
+  ].filter((problem) => problem !== false);
+}
 
 /** A vector shard is `count` float32 scales followed by `count * dimension` int8 codes. */
 export function vectorShardBytes(count: number, dimension: number): number {
@@ -128,7 +169,19 @@ function coverage(kind: string, shards: readonly RowShard[], count: number): str
 /** Every file of the index: what a full offline copy holds. */
 export function indexFiles(manifest: IndexManifest): ShardFile[] {
   const { passages, lexical, vectors } = manifest;
-  return [passages.table, ...passages.files, lexical.dictionary, ...lexical.files, ...(vectors?.shards ?? [])];
+  return [passages.table, ...passages.files, lexical.dictionary, ...lexical.files, ...vectorFiles(vectors)];
+}
+
+/** The files of the dense index, in the order they are listed. */
+export function vectorFiles(vectors: VectorsSpec | null): ShardFile[] {
+  if (!vectors) return [];
+  return vectors.encoding === 'int8' ? vectors.shards : [vectors.quantizer, ...vectors.files, ...vectors.rowFiles];
+}
+
+/** What a dense index fetches on open: every int8 shard, or an IVF-PQ index's quantizer alone. */
+export function eagerVectorFiles(vectors: VectorsSpec | null): ShardFile[] {
+  if (!vectors) return [];
+  return vectors.encoding === 'int8' ? vectors.shards : [vectors.quantizer];
 }
 
 export const sumBytes = (files: readonly ShardFile[]) => files.reduce((sum, f) => sum + f.bytes, 0);
