@@ -32,6 +32,26 @@ function bruteForce(scores: readonly number[], k: number): number[] {
     .map((r) => r.i);
 }
 
+/**
+ * The hits are `count` distinct rows, a top `count` of the exact scores and best first, within f32
+ * precision: rows whose scores tie to rounding may come in either order (an exact comparison failed on
+ * rows scoring 0 and 1e-45).
+ */
+function expectTopK(hits: readonly { row: number; score: number }[], scores: readonly number[], count: number): void {
+  const tolerance = 1e-6;
+  expect(hits).toHaveLength(count);
+  const returned = new Set(hits.map((h) => h.row));
+  expect(returned.size).toBe(count);
+  const kth = Math.min(...hits.map((h) => scores[h.row] ?? NaN));
+  scores.forEach((score, row) => {
+    if (!returned.has(row)) expect(score).toBeLessThanOrEqual(kth + tolerance);
+  });
+  hits.forEach((hit, i) => {
+    expect(hit.score).toBeCloseTo(scores[hit.row] ?? NaN, 5);
+    if (i > 0) expect(scores[hit.row] ?? NaN).toBeLessThanOrEqual((scores[hits[i - 1]?.row ?? -1] ?? NaN) + tolerance);
+  });
+}
+
 /** The query as the SIMD kernel sees it: rounded to int16 codes of one scale. */
 function int16Query(query: Float32Array): Float32Array {
   const max = Math.max(...query.map(Math.abs));
@@ -40,12 +60,12 @@ function int16Query(query: Float32Array): Float32Array {
 }
 
 describe('the int8 flat index, JS scan', () => {
-  it('returns exactly the k best rows, best first, across blocks', () => {
+  it('returns the k best rows, best first, across blocks', () => {
     fc.assert(
       fc.property(fc.array(vector(8), { minLength: 1, maxLength: 40 }), fc.array(vector(8), { maxLength: 40 }), vector(8), fc.integer({ min: 0, max: 50 }), (a, b, query, k) => {
         const blocks = [quantizeInt8(a, 8), quantizeInt8(b, 8)];
         const index = indexOf('js', 8, blocks);
-        expect(index.search(query, k).map((h) => h.row)).toEqual(bruteForce(exactScores(blocks, query), k));
+        expectTopK(index.search(query, k), exactScores(blocks, query), Math.min(k, a.length + b.length));
         expect(index.size).toBe(a.length + b.length);
       }),
       { numRuns: 300 },
@@ -68,20 +88,7 @@ describe('the int8 flat index, WebAssembly SIMD kernel', () => {
         ([d, a, b, query, k]) => {
           const blocks = [quantizeInt8(a, d), quantizeInt8(b, d)];
           const hits = indexOf('wasm-simd', d, blocks).search(query, k);
-          const scores = exactScores(blocks, int16Query(query));
-          const expected = Math.min(k, a.length + b.length);
-          expect(hits).toHaveLength(expected);
-          expect(new Set(hits.map((h) => h.row)).size).toBe(expected);
-          const tolerance = 1e-6;
-          const kth = Math.min(...hits.map((h) => scores[h.row] ?? NaN));
-          const returned = new Set(hits.map((h) => h.row));
-          scores.forEach((score, row) => {
-            if (!returned.has(row)) expect(score).toBeLessThanOrEqual(kth + tolerance);
-          });
-          hits.forEach((hit, i) => {
-            expect(hit.score).toBeCloseTo(scores[hit.row] ?? NaN, 5);
-            if (i > 0) expect(scores[hit.row] ?? NaN).toBeLessThanOrEqual((scores[hits[i - 1]?.row ?? -1] ?? NaN) + tolerance);
-          });
+          expectTopK(hits, exactScores(blocks, int16Query(query)), Math.min(k, a.length + b.length));
         },
       ),
       { numRuns: 300 },
