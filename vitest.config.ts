@@ -29,6 +29,8 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      // A real WebLLM runtime on SwiftShader: minutes a request, so on its own (npm run test:webllm).
+      { test: { name: 'webllm', include: ['test/webllm/**/*.test.ts'], environment: 'node', testTimeout: 900_000, hookTimeout: 900_000, fileParallelism: false } },
     ],
   },
 });
