@@ -13,6 +13,7 @@
  */
 import { z } from 'zod';
 import type { Passage, Retriever } from '../core/agent/retriever.ts';
+import { BodyTooLargeError, readBoundedText } from '../core/util/bounded-body.ts';
 import { errorMessage } from '../core/util/error-message.ts';
 import { readHttpUrl } from '../core/util/http-url.ts';
 import { sha256Hex } from './checksum.ts';
@@ -98,7 +99,9 @@ export class RemoteRetriever implements Retriever {
       // page's origin (CORS) alike.
       throw new Error(`could not reach the retrieval server at ${this.endpoint} (${errorMessage(error)}): is it running, and does it allow this page's origin (CORS)?`);
     }
-    const text = await readBounded(response, MAX_RESPONSE_BYTES, this.endpoint);
+    const text = await readBoundedText(response, MAX_RESPONSE_BYTES, 'the answer').catch((error: unknown) => {
+      throw error instanceof BodyTooLargeError ? new Error(`the retrieval server at ${this.endpoint} sent more than ${MAX_RESPONSE_BYTES / 2 ** 20} MB for one query`) : error;
+    });
     if (!response.ok) throw new Error(`the retrieval server at ${this.endpoint} answered HTTP ${response.status}: ${text.slice(0, 200) || response.statusText}`);
     try {
       return JSON.parse(text) as unknown;
@@ -106,28 +109,6 @@ export class RemoteRetriever implements Retriever {
       throw new Error(`the retrieval server at ${this.endpoint} did not answer with JSON: is it a Search-R1 / FlashRAG retrieval server?`);
     }
   }
-}
-
-/** The body as text, refused past `maxBytes` (a declared length is refused before anything is read). */
-async function readBounded(response: Response, maxBytes: number, endpoint: string): Promise<string> {
-  const tooLarge = () => new Error(`the retrieval server at ${endpoint} sent more than ${maxBytes / 2 ** 20} MB for one query`);
-  if (Number(response.headers.get('content-length') ?? 0) > maxBytes) throw tooLarge();
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let bytes = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    bytes += value.byteLength;
-    if (bytes > maxBytes) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const decoder = new TextDecoder();
-  return chunks.map((chunk) => decoder.decode(chunk, { stream: true })).join('') + decoder.decode();
 }
 
 async function passagesOf(body: unknown, k: number, endpoint: string): Promise<Passage[]> {
