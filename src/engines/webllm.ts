@@ -76,7 +76,9 @@ export class WebLlmEngine implements LlmEngine {
         if (chunk.usage?.extra) stream.setTimings(timingsOf(chunk.usage.extra));
       }
       const streamed = stream.result(request.signal?.aborted ? 'abort' : undefined);
-      const result = request.signal?.aborted ? streamed : withStopCut(streamed, await this.engine.getMessage(), request.stop ?? []);
+      // Only a stop string can make WebLLM's record differ from what streamed: without one, no round trip.
+      const stops = request.signal?.aborted ? [] : (request.stop ?? []);
+      const result = stops.length ? withStopCut(streamed, await this.engine.getMessage(), stops) : streamed;
       // Only a reply that ended on a stop is continued in place by WebLLM (see withVerbatimReply).
       if (result.finishReason === 'stop') this.lastReply = { text: result.text, stops: request.stop ?? [] };
       return result;
